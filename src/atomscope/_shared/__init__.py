@@ -1,0 +1,1 @@
+"""Infrastructure shared by all stages: input validation and seeding."""
