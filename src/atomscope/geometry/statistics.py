@@ -1,0 +1,223 @@
+"""Per-frame statistics of a bond network: pair distribution, ring-size fractions, summary table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from atomscope._shared.validation import check_positive
+from atomscope.geometry.triangulate import Network, check_region, check_sites, triangulate
+
+__all__ = ["pair_distribution", "ring_size_fractions", "summarise", "analyse_frames"]
+
+
+def pair_distribution(
+    xy: np.ndarray,
+    *,
+    r_max: float = 10.0,
+    dr: float = 0.05,
+    region: tuple[float, float, float, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Edge-corrected 2D pair distribution function g(r) of points in a rectangle.
+
+    Parameters
+    ----------
+    xy : ndarray of shape (N, 2)
+        Point positions (x, y) [Å]; points outside ``region`` are ignored.
+    r_max : float
+        Largest distance [Å] (default 10.0); must be shorter than the region's shorter side.
+    dr : float
+        Bin width [Å] (default 0.05); bins run from 0 to the largest multiple of ``dr``
+        not above ``r_max``.
+    region : tuple of float, optional
+        Evaluation region ``(xmin, xmax, ymin, ymax)`` [Å] (default: bounding box of ``xy``).
+
+    Returns
+    -------
+    r : ndarray of shape (M,)
+        Bin centres [Å].
+    g : ndarray of shape (M,)
+        Pair distribution, 1 at large r for uncorrelated points.
+
+    Notes
+    -----
+    Each pair at displacement (dx, dy) is weighted by the region's area over the area of its
+    overlap with itself shifted by (dx, dy), ``(W - |dx|)(H - |dy|)`` (the translation
+    correction of Ohser and Stoyan), so pairs cut off by the edge are made up for without
+    dropping points near it. The density squared is estimated as ``N (N - 1) / area**2``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> r, g = pair_distribution(rng.uniform(0, 100, (5000, 2)), r_max=5.0, dr=1.0)
+    >>> bool(np.all(np.abs(g - 1) < 0.1))
+    True
+    """
+    xy = _check_points(xy)
+    r_max = check_positive(r_max, "r_max")
+    dr = check_positive(dr, "dr")
+    if dr > r_max:
+        raise ValueError(f"`dr` ({dr} Å) must not exceed `r_max` ({r_max} Å)")
+    xmin, xmax, ymin, ymax = check_region(region, xy)
+    width, height = xmax - xmin, ymax - ymin
+    if r_max >= min(width, height):
+        raise ValueError(
+            f"`r_max` ({r_max} Å) must be shorter than the region's shorter side ({min(width, height):.4g} Å)"
+        )
+    xy = xy[(xy[:, 0] >= xmin) & (xy[:, 0] <= xmax) & (xy[:, 1] >= ymin) & (xy[:, 1] <= ymax)]
+    if len(xy) < 2:
+        raise ValueError(f"`xy` needs at least 2 points inside `region`, got {len(xy)}")
+    edges = dr * np.arange(int(np.floor(r_max / dr + 1e-9)) + 1)
+    pairs = cKDTree(xy).query_pairs(edges[-1], output_type="ndarray")
+    dx, dy = np.abs(xy[pairs[:, 1]] - xy[pairs[:, 0]]).T
+    weighted, _ = np.histogram(np.hypot(dx, dy), bins=edges, weights=1.0 / ((width - dx) * (height - dy)))
+    area = width * height
+    n = len(xy)
+    g = 2.0 * weighted * area**2 / (n * (n - 1)) / (np.pi * np.diff(edges**2))
+    return 0.5 * (edges[1:] + edges[:-1]), g
+
+
+def ring_size_fractions(rings: pd.DataFrame, *, sizes: Iterable[int] = range(3, 11)) -> pd.Series:
+    """Fraction of complete rings of each size.
+
+    Parameters
+    ----------
+    rings : pandas.DataFrame
+        Columns ``size`` and ``complete``, as in :attr:`Network.rings`.
+    sizes : iterable of int
+        Ring sizes to report (default 3 to 10).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``size``: the number of complete rings of that size over the number of
+        all complete rings (sizes outside ``sizes`` included), NaN without complete rings.
+    """
+    missing = [c for c in ("size", "complete") if c not in rings.columns]
+    if missing:
+        raise ValueError(f"`rings` lacks the columns {missing}; it has {list(rings.columns)}")
+    sizes = pd.Index(list(sizes), name="size")
+    if sizes.empty:
+        raise ValueError("`sizes` must name at least one ring size")
+    complete = rings.loc[rings["complete"].astype(bool), "size"]
+    counts = complete.value_counts().reindex(sizes, fill_value=0)
+    total = len(complete) if len(complete) else np.nan
+    return (counts / total).rename("fraction")
+
+
+def summarise(
+    sites: pd.DataFrame,
+    network: Network,
+    *,
+    r_max: float = 10.0,
+    dr: float = 0.05,
+    region: tuple[float, float, float, float] | None = None,
+) -> dict[str, Any]:
+    """Summarise one frame as a flat record: counts, bond and angle moments, rings, PDF.
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        The frame's sites, as given to :func:`triangulate`.
+    network : Network
+        Its bonds, angles and rings.
+    r_max, dr : float
+        Range and bin width [Å] of the atoms' pair distribution (see :func:`pair_distribution`).
+    region : tuple of float, optional
+        Region ``(xmin, xmax, ymin, ymax)`` [Å] for the PDF (default: bounding box of the atoms).
+
+    Returns
+    -------
+    dict
+        ``n_atoms``, ``n_centres``, ``n_bonds``, ``n_complete_rings``; ``bond_length_mean``,
+        ``bond_length_std`` [Å]; ``angle_mean``, ``angle_std`` [deg] (standard deviations of
+        the population, NaN when empty); ``ring_3`` ... ``ring_10`` (fractions of complete
+        rings); ``pdf_r`` [Å] and ``pdf_g`` as lists.
+    """
+    sites = check_sites(sites)
+    if not isinstance(network, Network):
+        raise TypeError(f"`network` must be a Network from triangulate(), got {type(network).__name__}")
+    is_atom = sites["kind"] == "atom"
+    atoms = sites.loc[is_atom, ["x", "y"]].to_numpy(dtype=float)
+    r, g = pair_distribution(atoms, r_max=r_max, dr=dr, region=region)
+    length, angle = network.bonds["length"], network.angles["angle"]
+    fractions = ring_size_fractions(network.rings)
+    return {
+        "n_atoms": int(is_atom.sum()),
+        "n_centres": int((~is_atom).sum()),
+        "n_bonds": len(network.bonds),
+        "n_complete_rings": int(network.rings["complete"].sum()),
+        "bond_length_mean": float(length.mean()),
+        "bond_length_std": float(length.std(ddof=0)),
+        "angle_mean": float(angle.mean()),
+        "angle_std": float(angle.std(ddof=0)),
+        **{f"ring_{size}": float(value) for size, value in fractions.items()},
+        "pdf_r": r.tolist(),
+        "pdf_g": g.tolist(),
+    }
+
+
+def analyse_frames(
+    sites: pd.DataFrame,
+    *,
+    min_bond: float = 0.5,
+    max_bond: float = 3.0,
+    r_max: float = 10.0,
+    dr: float = 0.05,
+    region: tuple[float, float, float, float] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Triangulate and summarise every frame of a sites table.
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        Columns ``x``, ``y`` [Å], ``kind`` and optionally ``frame`` (all rows are frame 0
+        without it).
+    min_bond, max_bond : float
+        Bond length range [Å], see :func:`triangulate`.
+    r_max, dr : float
+        PDF range and bin width [Å], see :func:`pair_distribution`.
+    region : tuple of float, optional
+        Field of view ``(xmin, xmax, ymin, ymax)`` [Å] for every frame (default: each
+        frame's bounding box).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``bonds``, ``angles`` and ``rings`` as in :class:`Network` and ``summary`` (one row per
+        frame, as :func:`summarise`), each with a leading ``frame`` column. Indices are row
+        positions within the frame, ``sites[sites.frame == f].reset_index(drop=True)``.
+    """
+    sites = check_sites(sites, one_frame=False)
+    if "frame" not in sites.columns:
+        sites = sites.assign(frame=0)
+    tables: dict[str, list[pd.DataFrame]] = {"bonds": [], "angles": [], "rings": []}
+    summary = []
+    for frame, part in sites.groupby("frame", sort=True):
+        part = part.reset_index(drop=True)
+        network = triangulate(part, min_bond=min_bond, max_bond=max_bond, region=region)
+        for name in tables:
+            tables[name].append(getattr(network, name).assign(frame=frame))
+        summary.append({"frame": frame, **summarise(part, network, r_max=r_max, dr=dr, region=region)})
+    result = {name: _frame_first(pd.concat(parts, ignore_index=True)) for name, parts in tables.items()}
+    result["summary"] = pd.DataFrame(summary)
+    return result
+
+
+def _frame_first(table: pd.DataFrame) -> pd.DataFrame:
+    return table[["frame", *table.columns.drop("frame")]]
+
+
+def _check_points(xy: np.ndarray) -> np.ndarray:
+    xy = np.asarray(xy, dtype=float)
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise ValueError(f"`xy` must have shape (N, 2), got {xy.shape}")
+    if not np.isfinite(xy).all():
+        raise ValueError("`xy` contains NaN or infinite values")
+    if len(xy) < 2:
+        raise ValueError(f"`xy` needs at least 2 points, got {len(xy)}")
+    return xy

@@ -1,0 +1,363 @@
+"""Tests for atomscope.geometry: Delaunay bonds, angles and rings; g(r) and the frame summary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from atomscope.geometry import analyse_frames, pair_distribution, ring_size_fractions, summarise, triangulate
+
+CC = 1.42  # C-C bond [Å]
+A = CC * np.sqrt(3)  # graphene lattice constant [Å], 2.4595
+HEXAGON_AREA = 3 * np.sqrt(3) / 2 * CC**2
+# vertices of a pointy-top hexagon about its centre
+_TURNS = np.pi / 6 + np.pi / 3 * np.arange(6)
+HEX = CC * np.stack([np.cos(_TURNS), np.sin(_TURNS)], -1)
+
+
+def _sites(atoms: np.ndarray, centres: np.ndarray) -> pd.DataFrame:
+    return pd.concat(
+        [
+            pd.DataFrame({"x": atoms[:, 0], "y": atoms[:, 1], "kind": "atom"}),
+            pd.DataFrame({"x": centres[:, 0], "y": centres[:, 1], "kind": "centre"}),
+        ],
+        ignore_index=True,
+    )
+
+
+def _distances(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Distances [Å] between the rows of ``p`` (axis 0) and ``q`` (axis 1)."""
+    return np.linalg.norm(np.asarray(p)[:, None] - np.asarray(q), axis=-1)
+
+
+def _unique_rows(points: np.ndarray) -> np.ndarray:
+    _, first = np.unique(np.round(points, 4), axis=0, return_index=True)
+    return points[np.sort(first)]
+
+
+def _hexagon_centres(nx: int, ny: int, pad: int = 0) -> np.ndarray:
+    i, j = np.meshgrid(np.arange(-pad, nx + pad), np.arange(-pad, ny + pad), indexing="ij")
+    return np.stack([i * A + (j % 2) * A / 2, j * 1.5 * CC], -1).reshape(-1, 2)
+
+
+def graphene_patch(nx: int, ny: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Atoms of nx*ny whole hexagons, their centres, and the centres of the partial hexagons around."""
+    whole = _hexagon_centres(nx, ny)
+    atoms = _unique_rows((whole[:, None] + HEX).reshape(-1, 2))
+    padded = _hexagon_centres(nx, ny, pad=1)
+    partial = padded[_distances(padded, whole).min(1) > 1e-6]
+    return atoms, whole, partial
+
+
+def _row(xy: np.ndarray, point) -> int:
+    (index,) = np.flatnonzero(_distances(xy, [point])[:, 0] < 1e-6)
+    return int(index)
+
+
+def stone_wales_patch(nx: int, ny: int) -> tuple[pd.DataFrame, dict[str, int], int]:
+    """Graphene patch with one vertical bond a-b rotated by 90 deg about its midpoint.
+
+    The two hexagons on either side of a-b become pentagons and the two at its ends
+    heptagons; their centres move to the centroids of the new polygons. Returns the sites,
+    the rows of the four defect centres and the number of whole rings.
+    """
+    atoms, whole, partial = graphene_patch(nx, ny)
+    c = whole[np.argmin(_distances(whole, [whole.mean(0)])[:, 0])]  # the hexagon below a-b
+    a, b = _row(atoms, c + [0, CC]), _row(atoms, c + [0, 2 * CC])
+    old = {
+        "heptagon_a": c,
+        "heptagon_b": c + [0, 3 * CC],
+        "pentagon_a": c + [A / 2, 1.5 * CC],
+        "pentagon_b": c + [-A / 2, 1.5 * CC],
+    }
+    members = {name: [_row(atoms, p) for p in centre + HEX] for name, centre in old.items()}
+    members["heptagon_a"].append(b)
+    members["heptagon_b"].append(a)
+    members["pentagon_a"].remove(b)
+    members["pentagon_b"].remove(a)
+    moved = atoms.copy()
+    mid = 0.5 * (atoms[a] + atoms[b])
+    moved[a], moved[b] = mid + [CC / 2, 0], mid - [CC / 2, 0]
+    defects = np.array([moved[m].mean(0) for m in members.values()])
+    kept = _distances(whole, list(old.values())).min(1) > 1e-6
+    sites = _sites(moved, np.concatenate([defects, whole[kept], partial]))
+    return sites, {name: len(atoms) + k for k, name in enumerate(members)}, len(whole)
+
+
+def truncated_square_patch(n: int, side: float = 1.42) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """4.8.8 tiling: n*n squares of ``side`` [Å] and the octagons between and around them."""
+    a = side * (1 + np.sqrt(2))
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    squares = a * np.stack([i, j], -1).reshape(-1, 2)
+    corners = side / np.sqrt(2) * np.array([[1, 0], [0, 1], [-1, 0], [0, -1]])  # squares turned 45 deg
+    atoms = (squares[:, None] + corners).reshape(-1, 2)
+    k, m = np.meshgrid(np.arange(-1, n), np.arange(-1, n), indexing="ij")
+    octagons = a * (np.stack([k, m], -1).reshape(-1, 2) + 0.5)
+    return _sites(atoms, np.concatenate([squares, octagons])), squares, octagons
+
+
+@pytest.fixture(scope="module")
+def graphene():
+    atoms, whole, partial = graphene_patch(7, 6)
+    sites = _sites(atoms, np.concatenate([whole, partial]))
+    return sites, triangulate(sites), len(atoms), len(whole)
+
+
+# --- triangulate ---------------------------------------------------------------------------
+
+
+def test_graphene_bonds_are_all_cc_and_angles_120(graphene):
+    sites, net, n_atoms, _ = graphene
+    assert len(net.bonds) > 140
+    np.testing.assert_allclose(net.bonds["length"], CC, atol=1e-6)
+    assert (net.bonds["i"] < net.bonds["j"]).all()
+    assert (net.bonds[["i", "j"]].to_numpy() < n_atoms).all()  # atom-atom only
+    np.testing.assert_allclose(net.angles["angle"], 120.0, atol=1e-6)
+
+
+def test_graphene_atoms_bond_to_their_lattice_neighbours(graphene):
+    sites, net, n_atoms, n_whole = graphene
+    atoms = sites[["x", "y"]].to_numpy()[:n_atoms]
+    whole = sites[["x", "y"]].to_numpy()[n_atoms : n_atoms + n_whole]
+    neighbours = (np.abs(_distances(atoms, atoms) - CC) < 1e-6).sum(1)
+    interior = (_distances(atoms, whole) < CC + 1e-6).sum(1) == 3  # in three whole hexagons
+    degree = np.bincount(net.bonds[["i", "j"]].to_numpy().ravel(), minlength=n_atoms)
+    np.testing.assert_array_equal(degree, neighbours)
+    assert (degree[interior] == 3).all() and interior.sum() > 50 and (degree == 2).sum() > 20
+    # an atom with 3 bonds has 3 angles, one with 2 bonds has 1 (its 240 deg side dropped)
+    n_angles = np.bincount(net.angles["vertex"], minlength=n_atoms)
+    np.testing.assert_array_equal(n_angles, np.where(degree == 3, 3, 1))
+
+
+def test_graphene_rings_are_complete_hexagons(graphene):
+    sites, net, n_atoms, n_whole = graphene
+    rings = net.rings
+    assert rings["centre"].tolist() == list(range(n_atoms, len(sites)))
+    complete = rings[rings["complete"]]
+    assert complete["centre"].tolist() == list(range(n_atoms, n_atoms + n_whole))  # the whole hexagons
+    assert (complete["size"] == 6).all()
+    np.testing.assert_allclose(complete["area"], HEXAGON_AREA, rtol=1e-9)
+    xy = sites[["x", "y"]].to_numpy()
+    for centre, members in zip(complete["centre"], complete["members"]):
+        d = xy[members] - xy[centre]
+        np.testing.assert_allclose(np.hypot(*d.T), CC, atol=1e-9)
+        assert np.all(np.diff(np.unwrap(np.arctan2(d[:, 1], d[:, 0]))) > 0)  # counter-clockwise
+
+
+def test_ring_with_fewer_than_three_members_is_incomplete():
+    atoms, whole, partial = graphene_patch(6, 6)
+    c = whole[np.argmin(_distances(whole, [whole.mean(0)])[:, 0])]
+    spurious = c + [0, 1.5 * CC]  # a false centre on the midpoint of an interior bond
+    rings = triangulate(_sites(atoms, np.concatenate([[spurious], whole, partial]))).rings
+    assert rings.loc[0, "size"] == 2 and not rings.loc[0, "complete"]
+    assert rings.loc[rings["complete"], "size"].min() >= 3
+
+
+def test_truncated_square_tiling_gives_squares_and_octagons():
+    n, side = 5, 1.42
+    sites, squares, octagons = truncated_square_patch(n, side)
+    rings = triangulate(sites).rings
+    n_atoms = 4 * n * n
+    is_square = rings["centre"] < n_atoms + len(squares)
+    complete = rings[rings["complete"]]
+    assert (complete.loc[is_square, "size"] == 4).all() and (complete.loc[~is_square, "size"] == 8).all()
+    assert (complete["size"] == 4).sum() == n * n
+    assert (complete["size"] == 8).sum() == (n - 1) ** 2  # the border octagons lack atoms
+    octagon_area = 2 * (1 + np.sqrt(2)) * side**2
+    np.testing.assert_allclose(complete.loc[complete["size"] == 8, "area"], octagon_area, rtol=1e-9)
+
+
+def test_stone_wales_defect_gives_two_pentagons_and_two_heptagons():
+    sites, rows, n_whole = stone_wales_patch(9, 8)
+    net = triangulate(sites)
+    rings = net.rings.set_index("centre")
+    assert rings.loc[[rows["pentagon_a"], rows["pentagon_b"]], "size"].tolist() == [5, 5]
+    assert rings.loc[[rows["heptagon_a"], rows["heptagon_b"]], "size"].tolist() == [7, 7]
+    complete = rings[rings["complete"]]
+    assert len(complete) == n_whole
+    assert complete["size"].value_counts().to_dict() == {6: n_whole - 4, 5: 2, 7: 2}
+
+
+def _pairs(net) -> list[tuple[int, int]]:
+    return sorted(map(tuple, net.bonds[["i", "j"]].to_numpy().tolist()))
+
+
+def test_bonds_outside_the_length_range_are_dropped():
+    # convex quadrilateral: Delaunay edges 0-1 (0.4 Å), 0-2 and 1-2 (1.51 Å), 0-3 and 1-3 (3.21 Å)
+    sites = pd.DataFrame({"x": [0.0, 0.4, 0.2, 0.2], "y": [0.0, 0.0, 1.5, -3.2], "kind": "atom"})
+    assert _pairs(triangulate(sites)) == [(0, 2), (1, 2)]
+    assert _pairs(triangulate(sites, min_bond=0.3, max_bond=3.3)) == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3)]
+    np.testing.assert_allclose(triangulate(sites).bonds["length"], np.hypot(0.2, 1.5))
+
+
+def test_centre_stops_bonds_across_its_polygon():
+    atoms = HEX + 10.0
+    without = triangulate(_sites(atoms, np.empty((0, 2))))
+    assert len(without.bonds) == 9  # 6 sides + 3 diagonals of 2.46 Å or 2.84 Å, all below max_bond
+    assert without.rings.empty
+    net = triangulate(_sites(atoms, np.array([[10.0, 10.0]])))
+    np.testing.assert_allclose(net.bonds["length"], CC)
+    assert len(net.bonds) == 6
+    ring = net.rings.iloc[0]
+    assert ring["size"] == 6 and sorted(ring["members"]) == list(range(6))
+    assert not ring["complete"]  # its members are the convex hull
+
+
+def test_row_positions_are_used_whatever_the_index():
+    atoms, whole, partial = graphene_patch(3, 3)
+    sites = _sites(atoms, np.concatenate([whole, partial]))
+    shuffled = sites.sample(frac=1.0, random_state=1)
+    shuffled.index = shuffled.index * 10 + 7
+    net = triangulate(shuffled)
+    kind = shuffled["kind"].to_numpy()
+    assert (kind[net.bonds[["i", "j"]].to_numpy()] == "atom").all()
+    assert (kind[net.rings["centre"]] == "centre").all()
+    np.testing.assert_allclose(net.bonds["length"], CC, atol=1e-9)
+
+
+# --- pair distribution ---------------------------------------------------------------------
+
+
+def _graphene_in_rectangle(nx: int, ny: int) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """Graphene filling [0, nx*A) x [0, ny*3*CC): a whole number of rectangular cells."""
+    centres = _hexagon_centres(nx + 2, 2 * ny + 4, pad=2)
+    atoms = _unique_rows((centres[:, None] + HEX).reshape(-1, 2)) + [0.1, 0.2]
+    width, height = nx * A, ny * 3 * CC
+    inside = (atoms[:, 0] >= 0) & (atoms[:, 0] < width) & (atoms[:, 1] >= 0) & (atoms[:, 1] < height)
+    return atoms[inside], (0.0, width, 0.0, height)
+
+
+def test_graphene_pdf_first_peak_and_coordination():
+    xy, region = _graphene_in_rectangle(12, 7)
+    assert len(xy) == 4 * 12 * 7
+    dr = 0.05
+    r, g = pair_distribution(xy, r_max=6.0, dr=dr, region=region)
+    assert r[np.flatnonzero(g > 0)[0]] == pytest.approx(CC, abs=dr)
+    rho = len(xy) / ((region[1] - region[0]) * (region[3] - region[2]))
+    n_r = rho * np.cumsum(2 * np.pi * r * g * dr)
+    assert n_r[r < 2.0][-1] == pytest.approx(3.0, abs=0.1)
+    assert n_r[r < 2.6][-1] == pytest.approx(9.0, abs=0.3)  # + 6 second neighbours at 2.46 Å
+
+
+def test_pdf_of_uniform_random_points_is_one():
+    rng = np.random.default_rng(0)
+    region = (0.0, 150.0, 0.0, 40.0)  # elongated: without edge correction g(10 Å) would be ~18 % low
+    xy = rng.uniform([0, 0], [150, 40], size=(4000, 2))
+    r, g = pair_distribution(xy, r_max=10.0, dr=0.5, region=region)
+    assert r[0] == 0.25 and r[-1] == 9.75
+    np.testing.assert_allclose(g[r > 1], 1.0, atol=0.05)
+
+
+def test_pdf_region_selects_points():
+    rng = np.random.default_rng(1)
+    xy = np.concatenate([rng.uniform(0, 50, size=(2000, 2)), rng.uniform(0, 50, size=(2000, 2)) + [60, 0]])
+    _, g_left = pair_distribution(xy, r_max=5.0, dr=1.0, region=(0, 50, 0, 50))
+    _, g_all = pair_distribution(xy, r_max=5.0, dr=1.0)
+    np.testing.assert_allclose(g_left[1:], 1.0, atol=0.06)
+    assert np.all(g_all[1:] > 1.04)  # the empty gap counted as area: density too low, g ~ 1.1
+
+
+# --- ring fractions and summary ------------------------------------------------------------
+
+
+def test_ring_size_fractions_count_complete_rings_only():
+    rings = pd.DataFrame({"size": [5, 6, 6, 7, 12, 4], "complete": [True, True, True, True, True, False]})
+    fractions = ring_size_fractions(rings, sizes=range(4, 8))
+    assert fractions.to_dict() == {4: 0.0, 5: 0.2, 6: 0.4, 7: 0.2}
+    assert ring_size_fractions(rings.assign(complete=False)).isna().all()
+
+
+def test_summarise_graphene(graphene):
+    sites, net, n_atoms, n_whole = graphene
+    summary = summarise(sites, net, r_max=4.0, dr=0.1)
+    assert summary["n_atoms"] == n_atoms and summary["n_centres"] == len(sites) - n_atoms
+    assert summary["n_bonds"] == len(net.bonds) and summary["n_complete_rings"] == n_whole
+    assert summary["bond_length_mean"] == pytest.approx(CC) and summary["bond_length_std"] < 1e-9
+    assert summary["angle_mean"] == pytest.approx(120.0) and summary["angle_std"] < 1e-9
+    assert summary["ring_6"] == 1.0
+    assert all(summary[f"ring_{k}"] == 0.0 for k in (3, 4, 5, 7, 8, 9, 10))
+    assert len(summary["pdf_r"]) == len(summary["pdf_g"]) == 40
+    assert all(np.isscalar(v) for k, v in summary.items() if not k.startswith("pdf_"))
+
+
+def test_analyse_frames_loops_over_frames(graphene):
+    sites, net, _, n_whole = graphene
+    squares, _, _ = truncated_square_patch(4)
+    both = pd.concat([sites.assign(frame=3), squares.assign(frame=7)], ignore_index=True)
+    tables = analyse_frames(both, r_max=4.0, dr=0.1)
+    summary = tables["summary"].set_index("frame")
+    assert summary.index.tolist() == [3, 7]
+    assert summary.loc[3, "ring_6"] == 1.0
+    assert summary.loc[7, "ring_4"] == pytest.approx(16 / (16 + 9))
+    assert summary.loc[7, "ring_8"] == pytest.approx(9 / (16 + 9))
+    bonds = tables["bonds"]
+    assert bonds.columns[0] == "frame"
+    first = bonds[bonds["frame"] == 3].drop(columns="frame").reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, net.bonds)
+    assert tables["rings"].groupby("frame")["complete"].sum().to_dict() == {3: n_whole, 7: 25}
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+TRIANGLE = pd.DataFrame({"x": [0.0, 1.0, 0.0], "y": [0.0, 0.0, 1.0], "kind": "atom"})
+
+
+@pytest.mark.parametrize(
+    ("sites", "kwargs", "match"),
+    [
+        (TRIANGLE.drop(columns="kind"), {}, r"`sites` lacks the columns \['kind'\]"),
+        (TRIANGLE.assign(kind=["atom", "C", "atom"]), {}, "`sites` column 'kind' must be one of"),
+        (TRIANGLE.assign(y=[0.0, np.nan, 1.0]), {}, "`sites` columns 'x' and 'y' contain NaN"),
+        (TRIANGLE.iloc[:2], {}, "`sites` needs at least 3 sites"),
+        (TRIANGLE.assign(x=[0.0, 1.0, 2.0], y=[0.0, 1.0, 2.0]), {}, "`sites` cannot be triangulated"),
+        (TRIANGLE.assign(frame=[0, 0, 1]), {}, r"`sites` holds the frames \[0, 1\]"),
+        (TRIANGLE, {"min_bond": 3.0, "max_bond": 2.0}, "`min_bond` .* must be smaller than `max_bond`"),
+        (TRIANGLE, {"min_bond": -1.0}, "`min_bond` must be finite and >= 0"),
+        (TRIANGLE, {"max_bond": np.inf}, "`max_bond` must be finite"),
+        (TRIANGLE, {"region": (0, 1, 1, 0)}, "`region` must have xmin < xmax and ymin < ymax"),
+        (TRIANGLE, {"region": (0, 1)}, "`region` must be 4 finite numbers"),
+    ],
+)
+def test_triangulate_rejects_bad_input(sites, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        triangulate(sites, **kwargs)
+
+
+def test_triangulate_rejects_non_dataframe():
+    with pytest.raises(TypeError, match="`sites` must be a pandas DataFrame"):
+        triangulate(np.zeros((3, 2)))
+
+
+POINTS = np.random.default_rng(0).uniform(0, 20, (50, 2))
+
+
+@pytest.mark.parametrize(
+    ("xy", "kwargs", "match"),
+    [
+        (np.zeros((10, 3)), {}, r"`xy` must have shape \(N, 2\)"),
+        (np.array([[0.0, 0.0], [np.inf, 1.0]]), {}, "`xy` contains NaN"),
+        (POINTS[:1], {}, "`xy` needs at least 2 points"),
+        (POINTS, {"r_max": 0.0}, "`r_max` must be finite and > 0"),
+        (POINTS, {"dr": -0.1}, "`dr` must be finite and > 0"),
+        (POINTS, {"r_max": 1.0, "dr": 2.0}, r"`dr` \(2.0 Å\) must not exceed `r_max`"),
+        (POINTS, {"r_max": 30.0}, "`r_max` .* must be shorter than the region's shorter side"),
+        (POINTS, {"region": (100, 200, 100, 200)}, "`xy` needs at least 2 points inside `region`"),
+    ],
+)
+def test_pair_distribution_rejects_bad_input(xy, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        pair_distribution(xy, **kwargs)
+
+
+def test_ring_size_fractions_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"`rings` lacks the columns \['complete'\]"):
+        ring_size_fractions(pd.DataFrame({"size": [6]}))
+    with pytest.raises(ValueError, match="`sizes`"):
+        ring_size_fractions(pd.DataFrame({"size": [6], "complete": [True]}), sizes=[])
+
+
+def test_summarise_rejects_a_non_network(graphene):
+    with pytest.raises(TypeError, match="`network` must be a Network"):
+        summarise(graphene[0], {"bonds": None})
