@@ -1,0 +1,28 @@
+"""Score the detected sites of one sample against its ground truth.
+
+Inputs: ``sites`` (detections), ``maps`` (for the image size), ``truth`` (Parquet: kind, x,
+y [Å]). Output: ``scores`` (Parquet: precision, recall, F1, localisation error per frame and
+kind). Config: ``evaluation``.
+"""
+
+import pandas as pd
+
+from atomscope._shared.logs import configure_logging
+from atomscope.io import read_arrays, read_table, write_table
+from atomscope.training.metrics import score_sites
+
+if __name__ == "__main__":
+    log = configure_logging(snakemake.log[0])  # noqa: F821
+    cfg = snakemake.params.evaluation
+    sites = read_table(snakemake.input.sites)
+    truth = read_table(snakemake.input.truth, columns=["kind", "x", "y"])
+    _, attrs = read_arrays(snakemake.input.maps, [])
+    height, width = attrs["image_shape"]
+    extent = (width * attrs["image_sampling"], height * attrs["image_sampling"])
+    tables = [
+        score_sites(frame_sites, truth, extent=extent, match_radius=cfg["match_radius"], border=cfg["border"]).assign(frame=frame)
+        for frame, frame_sites in sites.groupby("frame")
+    ]
+    scores = pd.concat(tables, ignore_index=True).assign(sample=snakemake.wildcards.sample)
+    write_table(scores, snakemake.output.scores, config={"evaluation": cfg}, units={"rmse": "Å"})
+    log.info("%s", scores[["kind", "precision", "recall", "f1", "rmse"]].to_string(index=False))

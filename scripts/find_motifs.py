@@ -1,0 +1,19 @@
+"""Zernike features and force-relaxed motif layout of the atoms of one sample (Dan et al. 2022).
+
+Inputs: ``sites`` and ``maps`` (preprocessed frames) of the sample. Outputs: ``features``
+(Parquet: Zernike moments per atom) and ``motifs`` (Parquet: layout, motif, distance to the
+class average). Config: ``motifs``.
+"""
+
+from atomscope._shared.logs import configure_logging
+from atomscope.io import read_arrays, read_table, write_table
+from atomscope.motifs.analyse import analyse_motifs
+
+if __name__ == "__main__":
+    log = configure_logging(snakemake.log[0])  # noqa: F821
+    cfg = snakemake.params.motifs
+    arrays, attrs = read_arrays(snakemake.input.maps, ["images"])
+    features, motifs = analyse_motifs(arrays["images"][:, 0], attrs["sampling"], read_table(snakemake.input.sites), cfg)
+    write_table(features, snakemake.output.features, config={"motifs": cfg}, units={"x": "Å", "y": "Å"})
+    write_table(motifs, snakemake.output.motifs, config={"motifs": cfg}, units={"x": "Å", "y": "Å"})
+    log.info("%d atoms in %d motifs: %s", len(motifs), motifs["motif"].nunique(), motifs["motif"].value_counts().to_dict())

@@ -1,0 +1,35 @@
+"""Detect atoms and polygon centres in one sample with the trained model.
+
+Inputs: ``image`` (any supported micrograph file), ``model`` (model.pt). Outputs: ``maps``
+(HDF5: preprocessed frames and heat maps at the model's pixel size) and ``sites`` (Parquet:
+one row per detected site). Config: ``inference``; the sample sheet's ``pixel_size``.
+"""
+
+import torch
+
+from atomscope._shared.logs import configure_logging
+from atomscope.inference.predict import analyse_micrograph
+from atomscope.inference.readers import read_micrograph
+from atomscope.io import write_arrays, write_table
+from atomscope.training.loop import load_checkpoint, pick_device
+
+if __name__ == "__main__":
+    log = configure_logging(snakemake.log[0])  # noqa: F821
+    torch.set_num_threads(snakemake.threads)
+    cfg = snakemake.params.inference
+    micrograph = read_micrograph(snakemake.input.image, pixel_size=snakemake.params.pixel_size)
+    checkpoint = load_checkpoint(snakemake.input.model[0])
+    frames = micrograph.frames
+    log.info("%s: %d frame(s) of %s px at %.4f Å/px (from the %s)", micrograph.path, len(frames), frames.shape[1:], micrograph.sampling, micrograph.source)
+    images, maps, sites = analyse_micrograph(micrograph, checkpoint, cfg, device=pick_device())
+    attrs = {
+        "sampling": checkpoint["sampling"],
+        "image_sampling": micrograph.sampling,
+        "image_shape": list(micrograph.frames.shape[1:]),
+        "channel_names": checkpoint["channel_names"],
+        "target_names": checkpoint["target_names"],
+        "source": str(micrograph.path),
+    }
+    write_arrays(snakemake.output.maps, {"images": images, "maps": maps}, attrs=attrs, config={"inference": cfg}, units={"images": "1", "maps": "1"})
+    write_table(sites, snakemake.output.sites, config={"inference": cfg}, units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px"})
+    log.info("detected %s", sites.groupby("kind").size().to_dict())

@@ -1,0 +1,30 @@
+"""Figures of one sample: overlay of atoms, bonds and rings; statistics; motifs (first frame).
+
+Inputs: inference maps and sites, geometry tables, motifs. Outputs: three PNG figures.
+Config: ``report``.
+"""
+
+import matplotlib.pyplot as plt
+
+from atomscope._shared.logs import configure_logging
+from atomscope.io import read_arrays, read_table
+from atomscope.report import motif_figure, overlay_figure, statistics_figure
+
+if __name__ == "__main__":
+    log = configure_logging(snakemake.log[0])  # noqa: F821
+    cfg = snakemake.params.report
+    arrays, attrs = read_arrays(snakemake.input.maps, ["images"])
+    image, sampling = arrays["images"][0, 0], attrs["sampling"]
+    tables = {name: read_table(snakemake.input[name]) for name in ("sites", "bonds", "angles", "rings", "summary", "motifs")}
+    first = {name: tables[name][tables[name]["frame"] == 0] for name in ("sites", "bonds", "rings", "motifs")}
+    figures = {
+        "overlay": overlay_figure(
+            image, sampling, first["sites"].reset_index(drop=True), first["bonds"], first["rings"], cmap=cfg["ring_colormap"]
+        ),
+        "statistics": statistics_figure(tables["bonds"], tables["angles"], tables["rings"], tables["summary"]),
+        "motifs": motif_figure(image, sampling, first["motifs"]),
+    }
+    for name, figure in figures.items():
+        figure.savefig(snakemake.output[name], dpi=cfg["dpi"])
+        plt.close(figure)
+    log.info("wrote %s", list(figures))

@@ -1,0 +1,26 @@
+"""Summary across samples: a table of statistics and detection scores, and a figure.
+
+Inputs: geometry summaries of every sample, evaluation scores of samples with ground truth,
+training metrics. Outputs: ``table`` (TSV) and ``figure`` (PNG). Config: ``report``.
+"""
+
+import matplotlib.pyplot as plt
+
+from atomscope._shared.logs import configure_logging
+from atomscope.io import read_table
+from atomscope.report import summary_figure, summary_table
+
+if __name__ == "__main__":
+    log = configure_logging(snakemake.log[0])  # noqa: F821
+    cfg = snakemake.params.report
+    summaries = [
+        read_table(path).assign(sample=sample)
+        for path, sample in zip(snakemake.input.summaries, snakemake.params.samples)
+    ]
+    scores = [read_table(path) for path in snakemake.input.scores]
+    table = summary_table(summaries, scores)
+    table.to_csv(snakemake.output.table, sep="\t", index=False, float_format="%.4g")
+    figure = summary_figure(scores, read_table(snakemake.input.metrics[0]))
+    figure.savefig(snakemake.output.figure, dpi=cfg["dpi"])
+    plt.close(figure)
+    log.info("\n%s", table.to_string(index=False))

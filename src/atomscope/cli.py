@@ -1,0 +1,76 @@
+"""Command line: ``atomscope analyse IMAGE --model MODEL``, the workflow's per-image steps
+(inference, triangulation, statistics) without Snakemake."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+log = logging.getLogger("atomscope")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Arguments; defaults equal those of workflow/schemas/config.schema.yaml (a test checks)."""
+    parser = argparse.ArgumentParser(prog="atomscope", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    analyse = commands.add_parser("analyse", help="detect atoms and rings in one micrograph")
+    analyse.add_argument("image", type=Path, help="micrograph file (.tif .npy .dm3 .dm4 .emd .ser .hspy .png)")
+    analyse.add_argument("--model", type=Path, required=True, help="trained model (model.pt from the train rule)")
+    analyse.add_argument("--pixel-size", type=float, default=None, help="pixel size [Å/px] if the file has none")
+    analyse.add_argument("--out", type=Path, default=None, help="output folder (default: IMAGE's name + '_atomscope')")
+    analyse.add_argument("--threshold", type=float, default=0.4, help="smallest heat-map peak that counts (default 0.4)")
+    analyse.add_argument("--min-distance", type=float, default=0.7, help="smallest distance between sites [Å] (default 0.7)")
+    analyse.add_argument("--tile-px", type=int, default=256, help="tile side [px] (default 256)")
+    analyse.add_argument("--overlap-px", type=int, default=32, help="tile overlap [px] (default 32)")
+    analyse.add_argument("--min-bond", type=float, default=0.5, help="shortest bond [Å] (default 0.5)")
+    analyse.add_argument("--max-bond", type=float, default=3.0, help="longest bond [Å] (default 3.0)")
+    return parser
+
+
+def analyse(args: argparse.Namespace) -> Path:
+    """Run inference and geometry on one image; write sites and geometry tables to ``args.out``."""
+    from atomscope.geometry import analyse_frames
+    from atomscope.inference.predict import analyse_micrograph
+    from atomscope.inference.readers import read_micrograph
+    from atomscope.io import write_table
+    from atomscope.training.loop import load_checkpoint, pick_device
+
+    out = args.out or args.image.with_name(args.image.stem + "_atomscope")
+    micrograph = read_micrograph(args.image, pixel_size=args.pixel_size)
+    checkpoint = load_checkpoint(args.model)
+    inference = {"threshold": args.threshold, "min_distance": args.min_distance, "tile_px": args.tile_px, "overlap_px": args.overlap_px}
+    _, _, sites = analyse_micrograph(micrograph, checkpoint, inference, device=pick_device())
+    height, width = micrograph.frames.shape[1:]
+    s = micrograph.sampling
+    tables = analyse_frames(
+        sites, min_bond=args.min_bond, max_bond=args.max_bond, region=(-0.5 * s, (width - 0.5) * s, -0.5 * s, (height - 0.5) * s)
+    )
+    write_table(sites, out / "sites.parquet", config={"inference": inference}, units={"x": "Å", "y": "Å"})
+    for name, table in tables.items():
+        write_table(table, out / f"{name}.parquet", config={"min_bond": args.min_bond, "max_bond": args.max_bond})
+    summary = tables["summary"].iloc[0]
+    log.info(
+        "%s: %d atoms, %d bonds, mean bond %.3f Å, %d complete rings -> %s",
+        args.image, summary["n_atoms"], summary["n_bonds"], summary["bond_length_mean"], summary["n_complete_rings"], out,
+    )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``atomscope`` command; bad input gives one line on stderr and exit 2."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        analyse(args)
+    except (ValueError, FileNotFoundError, TypeError) as error:
+        print(f"atomscope: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Matplotlib figures of one sample (overlay, statistics, motifs) and of the whole run.
+
+Images are drawn in Å with pixel (r, c) centred at (x, y) = (c, r) * sampling.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+__all__ = ["overlay_figure", "statistics_figure", "motif_figure", "summary_figure", "summary_table"]
+
+RING_SIZES = range(3, 11)
+
+
+def _show_image(ax: plt.Axes, image: np.ndarray, sampling: float) -> None:
+    height, width = image.shape
+    extent = (-0.5 * sampling, (width - 0.5) * sampling, (height - 0.5) * sampling, -0.5 * sampling)
+    low, high = np.percentile(image, [0.5, 99.5])
+    ax.imshow(image, cmap="gray", extent=extent, vmin=low, vmax=high, interpolation="nearest")
+    ax.set_xlabel("x (Å)")
+    ax.set_ylabel("y (Å)")
+
+
+def overlay_figure(
+    image: np.ndarray,
+    sampling: float,
+    sites: pd.DataFrame,
+    bonds: pd.DataFrame,
+    rings: pd.DataFrame,
+    *,
+    cmap: str = "viridis",
+) -> Figure:
+    """Micrograph with atoms, bonds and complete rings filled by size.
+
+    ``sites`` are one frame's sites (row positions are the indices used by ``bonds`` and
+    ``rings``), in Å; ``image`` is (H, W) at ``sampling`` [Å/px].
+    """
+    xy = sites[["x", "y"]].to_numpy()
+    fig, (ax, ax_image) = plt.subplots(1, 2, figsize=(13, 6.5), constrained_layout=True)
+    for axis in (ax, ax_image):
+        _show_image(axis, image, sampling)
+    ax_image.set_title("preprocessed image")
+    complete = rings[rings["complete"].astype(bool)]
+    colours = plt.get_cmap(cmap, len(RING_SIZES))
+    polygons = [xy[np.asarray(members, dtype=int)] for members in complete["members"]]
+    faces = [colours(int(np.clip(size, RING_SIZES[0], RING_SIZES[-1])) - RING_SIZES[0]) for size in complete["size"]]
+    ax.add_collection(PolyCollection(polygons, facecolors=faces, edgecolors="none", alpha=0.45))
+    segments = np.stack([xy[bonds["i"].to_numpy()], xy[bonds["j"].to_numpy()]], axis=1) if len(bonds) else []
+    ax.add_collection(LineCollection(segments, colors="white", linewidths=0.6))
+    atoms = sites["kind"] == "atom"
+    ax.plot(sites.loc[atoms, "x"], sites.loc[atoms, "y"], ".", color="white", markersize=2.5)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colours(s - RING_SIZES[0]), alpha=0.6) for s in RING_SIZES]
+    ax.legend(handles, [f"{s}-ring" for s in RING_SIZES], loc="upper right", fontsize=7, ncols=2, framealpha=0.7)
+    ax.set_title(f"{int(atoms.sum())} atoms, {len(bonds)} bonds, {len(complete)} complete rings")
+    return fig
+
+
+def statistics_figure(bonds: pd.DataFrame, angles: pd.DataFrame, rings: pd.DataFrame, summary: pd.DataFrame) -> Figure:
+    """Bond-length and angle histograms, ring-size fractions and g(r) of one sample (all frames)."""
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5), constrained_layout=True)
+    ax = axes[0, 0]
+    ax.hist(bonds["length"], bins=np.arange(0.5, 3.0, 0.04), color="tab:blue")
+    ax.set_xlabel("bond length (Å)")
+    ax.set_ylabel("bonds")
+    ax.set_title(f"mean {bonds['length'].mean():.3f} Å, std {bonds['length'].std(ddof=0):.3f} Å")
+    ax = axes[0, 1]
+    ax.hist(angles["angle"], bins=np.arange(40, 181, 2), color="tab:orange")
+    ax.set_xlabel("bond angle (deg)")
+    ax.set_ylabel("angles")
+    ax.set_title(f"mean {angles['angle'].mean():.1f} deg, std {angles['angle'].std(ddof=0):.1f} deg")
+    ax = axes[1, 0]
+    complete = rings.loc[rings["complete"].astype(bool), "size"]
+    fractions = complete.value_counts(normalize=True).reindex(RING_SIZES, fill_value=0.0)
+    ax.bar(fractions.index, fractions.to_numpy(), color="tab:green")
+    ax.set_xlabel("ring size")
+    ax.set_ylabel("fraction of complete rings")
+    ax.set_xticks(list(RING_SIZES))
+    ax.set_title(f"{len(complete)} complete rings")
+    ax = axes[1, 1]
+    for _, row in summary.iterrows():
+        ax.plot(row["pdf_r"], row["pdf_g"], label=f"frame {row['frame']}")
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ax.set_xlabel("r (Å)")
+    ax.set_ylabel("g(r)")
+    ax.set_title("pair distribution function of atoms")
+    return fig
+
+
+def motif_figure(image: np.ndarray, sampling: float, motifs: pd.DataFrame) -> Figure:
+    """Force-relaxed layout coloured by motif, and the same motifs on the image."""
+    fig, (ax_layout, ax_image) = plt.subplots(1, 2, figsize=(13, 6), constrained_layout=True)
+    labels = motifs["motif"].to_numpy()
+    colours = plt.get_cmap("tab10")
+    for label in np.unique(labels):
+        part = motifs[labels == label]
+        ax_layout.scatter(part["layout_x"], part["layout_y"], s=6, color=colours(label % 10), label=f"motif {label} ({len(part)})")
+        ax_image.plot(part["x"], part["y"], "o", markersize=3, color=colours(label % 10))
+    ax_layout.set_xlabel("layout x")
+    ax_layout.set_ylabel("layout y")
+    ax_layout.set_title("force-relaxed layout of Zernike features")
+    ax_layout.legend(fontsize=8)
+    _show_image(ax_image, image, sampling)
+    ax_image.set_title("atoms coloured by motif")
+    return fig
+
+
+def summary_table(summaries: Sequence[pd.DataFrame], scores: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """One row per sample and frame: statistics (without the PDF) and detection scores."""
+    table = pd.concat(summaries, ignore_index=True).drop(columns=["pdf_r", "pdf_g"])
+    if scores:
+        wide = pd.concat(scores, ignore_index=True).pivot_table(
+            index=["sample", "frame"], columns="kind", values=["precision", "recall", "f1", "rmse"]
+        )
+        wide.columns = [f"{kind}_{metric}" for metric, kind in wide.columns]
+        table = table.merge(wide.reset_index(), on=["sample", "frame"], how="left")
+    return table
+
+
+def summary_figure(scores: Sequence[pd.DataFrame], metrics: pd.DataFrame) -> Figure:
+    """Detection F1 per sample with ground truth, and the training curve."""
+    fig, (ax_f1, ax_train) = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
+    if scores:
+        table = pd.concat(scores, ignore_index=True)
+        wide = table.pivot_table(index="sample", columns="kind", values="f1")
+        wide.plot.bar(ax=ax_f1, rot=30)
+        pooled = table.groupby("kind")[["tp", "fp", "fn"]].sum()
+        f1 = 2 * pooled["tp"] / (2 * pooled["tp"] + pooled["fp"] + pooled["fn"])
+        ax_f1.set_title("detection F1; pooled: " + ", ".join(f"{k} {v:.3f}" for k, v in f1.items()))
+        ax_f1.set_ylim(0, 1.05)
+        ax_f1.axhline(0.9, color="grey", linestyle="--", linewidth=0.8)
+    else:
+        ax_f1.text(0.5, 0.5, "no sample with ground truth", ha="center", transform=ax_f1.transAxes)
+    ax_f1.set_ylabel("F1")
+    ax_train.plot(metrics["step"], metrics["train_loss"], "k-", label="training loss")
+    ax_train.set_yscale("log")
+    ax_train.set_xlabel("step")
+    ax_train.set_ylabel("MSE loss")
+    twin = ax_train.twinx()
+    for column in [c for c in metrics.columns if c.endswith("_f1")]:
+        twin.plot(metrics["step"], metrics[column], "o-", label=f"validation {column}")
+    twin.set_ylabel("validation F1")
+    twin.set_ylim(0, 1.05)
+    twin.legend(loc="lower right", fontsize=8)
+    ax_train.set_title("training")
+    return fig

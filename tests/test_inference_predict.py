@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+
+from atomscope.inference.peaks import find_peaks
+from atomscope.inference.predict import detect_sites, rescale_to_sampling
+from atomscope.simulation.targets import gaussian_heatmap
+
+POSITIONS = np.array([[3.21, 4.57], [10.0, 2.5], [7.77, 11.11]])  # (x, y) Å
+
+
+@pytest.mark.parametrize("sampling, target", [(0.08, 0.11), (0.127, 0.105), (0.1, 0.1)])
+def test_rescale_keeps_positions_in_angstrom(sampling, target):
+    image = gaussian_heatmap(POSITIONS, (180, 160), sampling, sigma=0.5)
+    rescaled = rescale_to_sampling(image, sampling, target)
+    assert rescaled.shape == (int(179 * sampling / target) + 1, int(159 * sampling / target) + 1)
+    peaks = find_peaks(rescaled, min_distance_px=3, threshold=0.3).sort_values("x_px")
+    found = peaks[["x_px", "y_px"]].to_numpy() * target
+    np.testing.assert_allclose(found, POSITIONS[np.argsort(POSITIONS[:, 0])], atol=0.02)
+
+
+def test_detect_sites_reports_angstrom_and_original_pixels():
+    maps = np.stack([gaussian_heatmap(POSITIONS[:2], (150, 150), 0.1), gaussian_heatmap(POSITIONS[2:], (150, 150), 0.1)])
+    sites = detect_sites(
+        maps, target_names=["atoms", "centres"], model_sampling=0.1, image_sampling=0.05, threshold=0.5, min_distance=0.7,
+        species={"atom": "C"},
+    )
+    assert list(sites["kind"]) == ["atom", "atom", "centre"]
+    atoms = sites[sites["kind"] == "atom"].sort_values("x")
+    np.testing.assert_allclose(atoms[["x", "y"]].to_numpy(), POSITIONS[:2], atol=0.01)
+    np.testing.assert_allclose(atoms["x_px"].to_numpy(), POSITIONS[:2, 0] / 0.05, atol=0.2)
+    assert list(sites["species"]) == ["C", "C", ""]
+    assert sites["in_monolayer"].isna().all()

@@ -1,0 +1,70 @@
+# Shared helpers: config and sample-sheet validation, shard lists, config sections for params.
+import math
+
+import pandas as pd
+from snakemake.utils import validate
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+
+def load_samples(path):
+    """Read and validate the sample sheet; empty cells become None."""
+    sheet = pd.read_csv(path, sep="\t", dtype={"sample": str, "path": str, "truth": str}, comment="#")
+    if "pixel_size" not in sheet:
+        sheet["pixel_size"] = float("nan")
+    if "truth" not in sheet:
+        sheet["truth"] = None
+    sheet = sheet.astype(object).where(sheet.notna(), None)
+    validate(sheet, schema="../schemas/samples.schema.yaml")
+    if sheet["sample"].duplicated().any():
+        raise ValueError(f"{path}: duplicate sample names {sorted(sheet['sample'][sheet['sample'].duplicated()])}")
+    return sheet.set_index("sample", drop=False)
+
+
+SAMPLES = load_samples(config["samples"])
+
+
+wildcard_constraints:
+    dataset=r"[A-Za-z0-9_]+",
+    shard=r"\d+",
+    index=r"\d+",
+    sample=r"[A-Za-z0-9_.-]+",
+    model=r"[A-Za-z0-9_-]+",
+
+
+def n_shards(dataset):
+    spec = config["datasets"][dataset]
+    return math.ceil(spec["images"] / spec["shard_size"])
+
+
+def shard_paths(pattern, dataset):
+    return expand(pattern, dataset=dataset, shard=range(n_shards(dataset)))
+
+
+def section(name):
+    """The config section a rule needs, as params (so other sections do not trigger reruns)."""
+    return lambda wildcards: config[name]
+
+
+def dataset_spec(wildcards):
+    return config["datasets"][wildcards.dataset]
+
+
+def sample_image(wildcards):
+    return SAMPLES.loc[wildcards.sample, "path"]
+
+
+def sample_pixel_size(wildcards):
+    return SAMPLES.loc[wildcards.sample, "pixel_size"]
+
+
+def sample_truth(wildcards):
+    return SAMPLES.loc[wildcards.sample, "truth"]
+
+
+def samples_with_truth():
+    return [s for s in SAMPLES.index if SAMPLES.loc[s, "truth"]]
+
+
+MODEL = config["training"]["model"]

@@ -1,0 +1,22 @@
+rule triangulate:
+    message:
+        "Triangulating atoms and centres of sample {wildcards.sample}: bonds, angles, rings, g(r)"
+    input:
+        sites=rules.infer.output.sites,
+        maps=rules.infer.output.maps,
+    output:
+        bonds="results/geometry/{sample}/bonds.parquet",
+        angles="results/geometry/{sample}/angles.parquet",
+        rings="results/geometry/{sample}/rings.parquet",
+        summary="results/geometry/{sample}/summary.parquet",
+    params:
+        geometry=section("geometry"),
+    log:
+        "logs/triangulate/{sample}.log",
+    benchmark:
+        "benchmarks/runs/triangulate/{sample}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../../scripts/triangulate_sites.py"

@@ -1,0 +1,21 @@
+rule infer:
+    message:
+        "Detecting atoms and polygon centres in sample {wildcards.sample}"
+    input:
+        image=sample_image,
+        model=expand(rules.train.output.model, model=MODEL),
+    output:
+        maps="results/inference/{sample}/maps.h5",
+        sites="results/inference/{sample}/sites.parquet",
+    params:
+        inference=section("inference"),
+        pixel_size=sample_pixel_size,
+    log:
+        "logs/infer/{sample}.log",
+    benchmark:
+        "benchmarks/runs/infer/{sample}.tsv"
+    threads: 2
+    resources:
+        mem_mb=4000,
+    script:
+        "../../scripts/infer_sites.py"

@@ -1,0 +1,20 @@
+rule motifs:
+    message:
+        "Zernike features and force-relaxed motif layout of sample {wildcards.sample}"
+    input:
+        sites=rules.infer.output.sites,
+        maps=rules.infer.output.maps,
+    output:
+        features="results/motifs/{sample}/features.parquet",
+        motifs="results/motifs/{sample}/motifs.parquet",
+    params:
+        motifs=section("motifs"),
+    log:
+        "logs/motifs/{sample}.log",
+    benchmark:
+        "benchmarks/runs/motifs/{sample}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../../scripts/find_motifs.py"

@@ -1,0 +1,78 @@
+rule report_sample:
+    message:
+        "Figures of sample {wildcards.sample}"
+    input:
+        maps=rules.infer.output.maps,
+        sites=rules.infer.output.sites,
+        bonds=rules.triangulate.output.bonds,
+        angles=rules.triangulate.output.angles,
+        rings=rules.triangulate.output.rings,
+        summary=rules.triangulate.output.summary,
+        motifs=rules.motifs.output.motifs,
+    output:
+        overlay=report(
+            "results/report/{sample}/overlay.png",
+            caption="../report/overlay.rst",
+            category="Samples",
+            subcategory="{sample}",
+            labels={"sample": "{sample}", "figure": "atoms and rings"},
+        ),
+        statistics=report(
+            "results/report/{sample}/statistics.png",
+            caption="../report/statistics.rst",
+            category="Samples",
+            subcategory="{sample}",
+            labels={"sample": "{sample}", "figure": "statistics"},
+        ),
+        motifs=report(
+            "results/report/{sample}/motifs.png",
+            caption="../report/motifs.rst",
+            category="Samples",
+            subcategory="{sample}",
+            labels={"sample": "{sample}", "figure": "motifs"},
+        ),
+    params:
+        report=section("report"),
+    log:
+        "logs/report_sample/{sample}.log",
+    benchmark:
+        "benchmarks/runs/report_sample/{sample}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../../scripts/plot_sample.py"
+
+
+rule report_summary:
+    message:
+        "Summary across samples: statistics, detection scores, training curve"
+    input:
+        summaries=expand(rules.triangulate.output.summary, sample=SAMPLES.index),
+        scores=expand(rules.evaluate.output.scores, sample=samples_with_truth()),
+        metrics=expand(rules.train.output.metrics, model=MODEL),
+    output:
+        table=report(
+            "results/report/samples.tsv",
+            caption="../report/samples.rst",
+            category="Summary",
+            labels={"table": "per-sample statistics and detection scores"},
+        ),
+        figure=report(
+            "results/report/summary.png",
+            caption="../report/summary.rst",
+            category="Summary",
+            labels={"figure": "detection scores and training"},
+        ),
+    params:
+        report=section("report"),
+        samples=list(SAMPLES.index),
+    log:
+        "logs/report_summary.log",
+    benchmark:
+        "benchmarks/runs/report_summary.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../../scripts/plot_summary.py"

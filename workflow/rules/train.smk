@@ -1,0 +1,22 @@
+rule train:
+    message:
+        "Training model {wildcards.model} on the simulated train dataset"
+    input:
+        images=shard_paths(rules.simulate.output.images, "train"),
+        sites=shard_paths(rules.structures.output.sites, "train"),
+        models=shard_paths(rules.structures.output.models, "train"),
+    output:
+        model="results/models/{model}/model.pt",
+        metrics="results/models/{model}/metrics.parquet",
+    params:
+        training=section("training"),
+    log:
+        "logs/train/{model}.log",
+    benchmark:
+        "benchmarks/runs/train/{model}.tsv"
+    threads: workflow.cores
+    resources:
+        mem_mb=8000,
+        gpu=lambda wildcards: config["training"]["gpus"],
+    script:
+        "../../scripts/train_model.py"
