@@ -10,7 +10,7 @@ import pandas as pd
 from atomscope.simulation.hrtem import exit_wave, hrtem_image
 from atomscope.simulation.noise import poisson_noise
 from atomscope.simulation.targets import gaussian_heatmap
-from atomscope.structures.amorphous import sites_to_atoms
+from atomscope.structures import sites_to_atoms
 
 __all__ = ["TARGET_NAMES", "draw_microscope", "simulate_model", "simulate_shard", "sites_in_view"]
 

@@ -1,0 +1,136 @@
+"""The whole DAG on a tiny config, then its contracts, reruns and bad input (Snakemake subprocesses)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from atomscope.io import read_arrays, read_table, read_table_meta
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.workflow
+
+SHEET = "sample\tpath\tpixel_size\ttruth\nsim\tresults/test_images/test/0-0.tif\t\tresults/test_images/test/0-0.truth.parquet\n"
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1200)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
+    """Rule -> number of jobs a dry run would run."""
+    out = snakemake(workdir, "-n", "--quiet", "rules", *args).stdout
+    jobs = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+            jobs[parts[0]] = int(parts[1])
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("tiny")
+    (workdir / "config").mkdir()
+    shutil.copy(ROOT / "tests" / "data" / "tiny_config.yaml", workdir / "config" / "config.yaml")
+    (workdir / "config" / "samples.tsv").write_text(SHEET)
+    snakemake(workdir)
+    return workdir
+
+
+def test_structures_and_simulation_contracts(run):
+    sites = read_table(run / "results/structures/train/0.parquet")
+    assert {"model", "kind", "x", "y", "z", "Z", "element", "layer", "ring_size", "species_class"} <= set(sites.columns)
+    assert set(sites["kind"]) == {"atom", "centre"} and set(sites["model"]) == {0, 1, 2}
+    assert read_table_meta(run / "results/structures/train/0.parquet")["units"]["x"] == "Å"
+    arrays, attrs = read_arrays(run / "results/simulations/train/1.h5")
+    assert arrays["images"].shape == (3, 1, 128, 128) and arrays["targets"].shape == (3, 2, 128, 128)
+    assert attrs["target_names"] == ["atoms", "centres"] and list(arrays["model"]) == [3, 4, 5]
+    table = read_table(run / "results/simulations/train/1.parquet")
+    assert {"energy", "defocus", "Cs", "dose", "sampling", "focal_spread", "semiangle_cutoff"} <= set(table.columns)
+    np.testing.assert_allclose(table["sampling"], arrays["sampling"])
+
+
+def test_model_and_metrics_contracts(run):
+    checkpoint = torch.load(run / "results/models/tiny/model.pt", weights_only=False)
+    assert checkpoint["target_names"] == ["atoms", "centres"] and 0.1 <= checkpoint["sampling"] <= 0.12
+    assert checkpoint["architecture"] == {"kind": "resunet", "base_channels": 4, "depth": 2}
+    metrics = read_table(run / "results/models/tiny/metrics.parquet")
+    assert list(metrics["step"]) == [10, 20]
+    assert {"train_loss", "atoms_f1", "atoms_precision", "atoms_recall", "atoms_rmse", "centres_f1"} <= set(metrics.columns)
+
+
+def test_inference_geometry_motif_contracts(run):
+    sites = read_table(run / "results/inference/sim/sites.parquet")
+    assert list(sites.columns) == ["frame", "kind", "x_px", "y_px", "x", "y", "score", "species", "in_monolayer"]
+    assert len(sites) > 0 and (sites["frame"] == 0).all()
+    with h5py.File(run / "results/inference/sim/maps.h5") as f:
+        assert f["maps"].shape[:2] == (1, 2) and f["images"].shape[:2] == (1, 1)
+    bonds = read_table(run / "results/geometry/sim/bonds.parquet")
+    assert bonds["length"].between(0.5, 3.0).all()
+    summary = read_table(run / "results/geometry/sim/summary.parquet")
+    assert len(summary) == 1 and summary.loc[0, "n_atoms"] == (sites["kind"] == "atom").sum()
+    motifs = read_table(run / "results/motifs/sim/motifs.parquet")
+    assert set(motifs["motif"]) == {0, 1}
+    features = read_table(run / "results/motifs/sim/features.parquet")
+    assert len(features) == len(motifs) and "Z2_0" in features.columns
+    scores = read_table(run / "results/evaluation/sim.parquet")
+    assert set(scores["kind"]) == {"atom", "centre"} and scores["f1"].between(0, 1).all()
+
+
+def test_report_outputs(run):
+    for name in ("overlay", "statistics", "motifs"):
+        assert (run / f"results/report/sim/{name}.png").stat().st_size > 10_000
+    table = pd.read_csv(run / "results/report/samples.tsv", sep="\t")
+    assert {"sample", "atom_f1", "centre_f1", "bond_length_mean"} <= set(table.columns)
+    snakemake(run, "--report", "results/report.html")
+    assert (run / "results/report.html").stat().st_size > 100_000
+
+
+def test_rerun_has_nothing_to_do_and_report_edit_reruns_only_report(run):
+    assert planned_jobs(run) == {}
+    assert planned_jobs(run, "--config", "report={'dpi': 61, 'ring_colormap': 'viridis'}") == {
+        "report_sample": 1,
+        "report_summary": 1,
+        "all": 1,
+    }
+    # an inference edit reruns inference and what follows, never training or simulation
+    jobs = planned_jobs(run, "--config", "inference={'tile_px': 64, 'overlap_px': 16, 'threshold': 0.06, 'min_distance': 0.7}")
+    assert "infer" in jobs and not {"train", "simulate", "structures"} & set(jobs)
+
+
+@pytest.mark.parametrize(
+    "name, content, pixel_size, message",
+    [
+        ("nocal", "npy", "", r"nocal\.npy.*pixel.size"),
+        ("corrupt", "junk", "0.1", r"corrupt\.tif"),
+    ],
+)
+def test_bad_image_stops_with_a_message_and_no_output(run, name, content, pixel_size, message):
+    path = run / f"{name}.{'npy' if content == 'npy' else 'tif'}"
+    if content == "npy":
+        np.save(path, np.random.default_rng(0).random((64, 64)))
+    else:
+        path.write_bytes(b"this is not a TIFF file" * 10)
+    sheet = run / "config" / f"bad_{name}.tsv"
+    sheet.write_text(SHEET + f"{name}\t{path.name}\t{pixel_size}\t\n")
+    result = snakemake(run, f"results/inference/{name}/sites.parquet", "--config", f"samples=config/{sheet.name}", check=False)
+    assert result.returncode != 0
+    log = (run / f"logs/infer/{name}.log").read_text()
+    assert "Traceback" not in log
+    import re
+
+    assert re.search(message, log, flags=re.IGNORECASE), log
+    assert not (run / f"results/inference/{name}").exists() or not any((run / f"results/inference/{name}").iterdir())
