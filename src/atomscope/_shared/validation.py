@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-__all__ = ["check_image", "check_positive", "as_float_image", "make_rng"]
+__all__ = ["check_image", "check_positive", "check_int", "as_float_image", "make_rng"]
 
 
 def check_positive(value: float, name: str, *, allow_zero: bool = False) -> float:
@@ -15,6 +17,13 @@ def check_positive(value: float, name: str, *, allow_zero: bool = False) -> floa
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"`{name}` must be finite and {bound}, got {value!r}")
     return value
+
+
+def check_int(value: int, name: str, minimum: int) -> int:
+    """Return ``value`` as int, raising ``ValueError`` naming ``name`` unless it is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def check_image(image: np.ndarray, name: str = "image", *, ndim: int | tuple[int, ...] = 2) -> np.ndarray:

@@ -1,0 +1,246 @@
+"""Read micrographs from microscope and image files into float32 frames with a pixel size in Å.
+
+Reading is delegated to RosettaSciIO (TIFF, DigitalMicrograph, EMD, TIA, HyperSpy), numpy
+(.npy) and imageio (.png); this module picks the image out of the file, converts the
+calibration to Å per pixel and checks that the result is something the workflow can analyse.
+Every error names the file, the problem and what to do about it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import imageio.v3 as iio
+import numpy as np
+from rsciio.utils.rgb import is_rgbx, rgbx2regular_array
+
+__all__ = ["Micrograph", "read_micrograph", "SUPPORTED_EXTENSIONS"]
+
+_SHEET_FIX = "add a `pixel_size` (Å/px) for this sample in config/samples.tsv"
+
+# Length units as written by microscope software and RosettaSciIO, in Å.
+_ANGSTROM_PER_UNIT = {
+    "m": 1e10,
+    "mm": 1e7,
+    "µm": 1e4,  # micro sign
+    "μm": 1e4,  # Greek mu
+    "um": 1e4,
+    "micron": 1e4,
+    "nm": 10.0,
+    "å": 1.0,
+    "a": 1.0,
+    "angstrom": 1.0,
+    "pm": 1e-2,
+}
+# Units that mean "not calibrated".
+_NO_UNIT = {"", "<undefined>", "px", "pixel", "pixels"}
+
+# ITU-R 601-2 luma, the weights Pillow uses for RGB -> grey, so .png and .tif agree.
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+# A signal as RosettaSciIO returns it: {"data": ndarray, "axes": [axis dicts] or None}.
+_Signal = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Micrograph:
+    """An image or image series ready for inference.
+
+    Attributes
+    ----------
+    frames : numpy.ndarray
+        float32 array (F, H, W) [counts, arbitrary]; a single image has F = 1.
+    sampling : float
+        Pixel size [Å/px], the same along rows and columns.
+    path : pathlib.Path
+        The file the frames came from.
+    source : {"file", "sheet"}
+        Where ``sampling`` came from: the file's calibration or the sample sheet.
+    """
+
+    frames: np.ndarray
+    sampling: float
+    path: Path
+    source: Literal["file", "sheet"]
+
+
+def read_micrograph(path: str | os.PathLike, *, pixel_size: float | None = None) -> Micrograph:
+    """Read an image or image series and its pixel size.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file with one of :data:`SUPPORTED_EXTENSIONS`. A 2D image is one frame, a 3D stack
+        (F, H, W) an image series; colour images are converted to grey (ITU-R 601 luma). When
+        the file holds several datasets (e.g. the detectors of a Velox .emd file), the first
+        image among them is read.
+    pixel_size : float, optional
+        Pixel size [Å/px] from the sample sheet. It overrides the file's calibration and is
+        required when the file has none (.npy, .png, uncalibrated TIFF, unitless scales).
+
+    Returns
+    -------
+    Micrograph
+        float32 frames (F, H, W), the pixel size [Å/px] and where it came from.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the extension is not supported, the file cannot be read, it holds no 2D image or
+        3D image series, the data are empty, constant, complex or not finite, the pixels are
+        not square, or there is no pixel size in the file nor in ``pixel_size``.
+    """
+    path = Path(path)
+    if pixel_size is not None and not (math.isfinite(pixel_size) and pixel_size > 0):
+        raise ValueError(f"{path}: pixel_size must be a positive number of Å/px, got {pixel_size!r}; {_SHEET_FIX}")
+    data, axes = _first_image(_read_signals(path), path)
+    frames = _as_frames(data, path)
+    if pixel_size is not None:
+        return Micrograph(frames, float(pixel_size), path, "sheet")
+    return Micrograph(frames, _sampling_from_axes(axes, path), path, "file")
+
+
+def _rsciio_reader(plugin: str, **kwargs: Any) -> Callable[[Path], list[_Signal]]:
+    def read(path: Path) -> list[_Signal]:
+        return importlib.import_module(f"rsciio.{plugin}").file_reader(str(path), **kwargs)
+
+    return read
+
+
+def _read_npy(path: Path) -> list[_Signal]:
+    return [{"data": np.load(path, allow_pickle=False), "axes": None}]
+
+
+def _read_png(path: Path) -> list[_Signal]:
+    # Pillow's "F" mode: grey float32 at the file's own scale, whatever the colour mode.
+    return [{"data": iio.imread(path, plugin="pillow", mode="F"), "axes": None}]
+
+
+_READERS: dict[str, Callable[[Path], list[_Signal]]] = {
+    ".tif": _rsciio_reader("tiff"),
+    ".tiff": _rsciio_reader("tiff"),
+    ".npy": _read_npy,
+    ".dm3": _rsciio_reader("digitalmicrograph"),
+    ".dm4": _rsciio_reader("digitalmicrograph"),
+    ".emd": _rsciio_reader("emd", select_type="images"),
+    ".ser": _rsciio_reader("tia"),
+    ".hspy": _rsciio_reader("hspy"),
+    ".hdf5": _rsciio_reader("hspy"),
+    ".png": _read_png,
+}
+SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(_READERS)
+
+
+def _read_signals(path: Path) -> list[_Signal]:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file; check the image path in config/samples.tsv")
+    suffix = path.suffix.lower()
+    if suffix not in _READERS:
+        raise ValueError(
+            f"{path}: unsupported file type {suffix or '(no extension)'!r}; "
+            f"convert the image to one of {', '.join(SUPPORTED_EXTENSIONS)}"
+        )
+    try:
+        return _READERS[suffix](path)
+    except Exception as err:  # each library raises its own types for a damaged file
+        raise ValueError(
+            f"{path}: cannot read the file as {suffix} ({type(err).__name__}: {err}); "
+            f"check that it is complete and really a {suffix} file, and export it again if not"
+        ) from err
+
+
+def _first_image(signals: list[_Signal], path: Path) -> tuple[np.ndarray, list[dict] | None]:
+    """Return the data and the two signal axes of the first dataset that is an image."""
+    if not signals:
+        raise ValueError(f"{path}: the file holds no data; export the image again")
+    for signal in signals:
+        if signal["axes"] is None:
+            return signal["data"], None
+        image_axes = [ax for ax in signal["axes"] if not ax.get("navigate", False)]
+        if len(image_axes) == 2:
+            return signal["data"], image_axes
+    shapes = [np.shape(s["data"]) for s in signals]
+    raise ValueError(
+        f"{path}: holds no image (datasets of shape {shapes} with other than two image axes); "
+        "export a 2D image or a 3D image series (frames, height, width)"
+    )
+
+
+def _as_frames(data: np.ndarray, path: Path) -> np.ndarray:
+    """Check the data and return float32 frames (F, H, W)."""
+    data = np.asarray(data)
+    if is_rgbx(data):  # RosettaSciIO reads colour TIFF as a structured RGB(A) dtype
+        data = rgbx2regular_array(data)[..., :3] @ _LUMA
+    if data.ndim not in (2, 3):
+        raise ValueError(
+            f"{path}: data of shape {data.shape} is neither an image (height, width) nor an "
+            "image series (frames, height, width); export one of those"
+        )
+    if data.size == 0:
+        raise ValueError(f"{path}: the image is empty (shape {data.shape}); export it again")
+    if np.iscomplexobj(data) or not np.issubdtype(data.dtype, np.number):
+        raise ValueError(
+            f"{path}: holds {data.dtype} values, not real intensities; "
+            "export the intensity (e.g. the modulus of a complex wave) as a real image"
+        )
+    with np.errstate(over="ignore"):  # values beyond float32 become inf, reported below
+        frames = np.ascontiguousarray(data.reshape((-1, *data.shape[-2:])), dtype=np.float32)
+    bad = np.count_nonzero(~np.isfinite(frames))
+    if bad:
+        raise ValueError(
+            f"{path}: {bad} pixels are NaN or infinite (after conversion to float32); "
+            "crop them away or replace them before analysis"
+        )
+    constant = np.flatnonzero(np.ptp(frames, axis=(1, 2)) == 0)
+    if constant.size:
+        raise ValueError(
+            f"{path}: frames {constant.tolist()} are constant (no contrast); "
+            "check the acquisition and leave such frames out"
+        )
+    return frames
+
+
+def _sampling_from_axes(axes: list[dict] | None, path: Path) -> float:
+    """Pixel size [Å/px] from the file's two image axes (rows, columns)."""
+    no_pixel_size = f"{path}: no pixel size in the file and none in the sample sheet; {_SHEET_FIX}"
+    if axes is None:
+        raise ValueError(no_pixel_size)
+    if any("scale" not in ax for ax in axes):
+        raise ValueError(f"{path}: the image axes are not uniformly calibrated; {_SHEET_FIX}")
+    units = [_normalise_unit(ax.get("units")) for ax in axes]
+    scales = [float(ax["scale"]) for ax in axes]
+    if all(unit in _NO_UNIT for unit in units):
+        if all(scale == 1.0 for scale in scales):
+            raise ValueError(no_pixel_size)
+        raise ValueError(
+            f"{path}: the file gives a pixel size of {scales[1]:.6g} without a unit, so it cannot "
+            f"be converted to Å; {_SHEET_FIX} (if the unit is nm, that is {10 * scales[1]:.6g} Å/px)"
+        )
+    unknown = sorted({unit for unit in units if unit not in _ANGSTROM_PER_UNIT})
+    if unknown:
+        raise ValueError(
+            f"{path}: the image axes are in {unknown}, not a length (m, mm, µm, nm, Å or pm); "
+            f"only real-space images can be analysed; if this is one, {_SHEET_FIX}"
+        )
+    sy, sx = (scale * _ANGSTROM_PER_UNIT[unit] for scale, unit in zip(scales, units))
+    if not (math.isfinite(sy) and math.isfinite(sx) and sy > 0 and sx > 0):
+        raise ValueError(f"{path}: invalid pixel size in the file ({sy!r}, {sx!r} Å); {_SHEET_FIX}")
+    if not math.isclose(sy, sx, rel_tol=1e-3):
+        raise ValueError(
+            f"{path}: non-square pixels ({sy:.6g} Å along rows, {sx:.6g} Å along columns); "
+            "resample the image to square pixels first"
+        )
+    return sx
+
+
+def _normalise_unit(unit: Any) -> str:
+    # NFC folds the Ångström sign (U+212B) and A + combining ring into "Å"; lower() makes "å".
+    return unicodedata.normalize("NFC", str(unit or "")).strip().lower()
