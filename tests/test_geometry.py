@@ -197,11 +197,35 @@ def test_centre_stops_bonds_across_its_polygon():
     assert len(without.bonds) == 9  # 6 sides + 3 diagonals of 2.46 Å or 2.84 Å, all below max_bond
     assert without.rings.empty
     net = triangulate(_sites(atoms, np.array([[10.0, 10.0]])))
-    np.testing.assert_allclose(net.bonds["length"], CC)
-    assert len(net.bonds) == 6
+    assert net.bonds.empty  # no diagonal; and the sides border only a ring on the hull
     ring = net.rings.iloc[0]
     assert ring["size"] == 6 and sorted(ring["members"]) == list(range(6))
     assert not ring["complete"]  # its members are the convex hull
+
+
+def test_no_bonds_across_a_pore_or_along_the_field_of_view_edge():
+    atoms, whole, partial = graphene_patch(9, 8)
+    centre = atoms.mean(axis=0)
+    pore = np.hypot(*(atoms - centre).T) < 3.0  # removes a hexagon ring and its neighbours
+    rings = np.concatenate([whole, partial])
+    # centres of rings that lost an atom go too: the pore has no polygon centres
+    lost = (_distances(rings, atoms[pore]) < CC + 1e-6).any(axis=1)
+    net = triangulate(_sites(atoms[~pore], rings[~lost]))
+    np.testing.assert_allclose(net.bonds["length"], CC, atol=1e-6)  # 2.46 Å chords would fail
+    atoms_only = triangulate(_sites(atoms[~pore], np.empty((0, 2))))
+    assert (atoms_only.bonds["length"] > 2.0).sum() > 10  # without centres the chords stay
+
+
+def test_no_chords_of_rings_cut_by_the_field_of_view():
+    atoms, whole, partial = graphene_patch(9, 8)
+    centres = np.concatenate([whole, partial])
+    # a window whose edges cut through rings, as an image's edges do
+    x0, x1, y0, y1 = atoms[:, 0].min() + 2.0, atoms[:, 0].max() - 2.3, atoms[:, 1].min() + 1.7, atoms[:, 1].max() - 2.9
+    def inside(p):
+        return (p[:, 0] > x0) & (p[:, 0] < x1) & (p[:, 1] > y0) & (p[:, 1] < y1)
+    net = triangulate(_sites(atoms[inside(atoms)], centres[inside(centres)]), region=(x0, x1, y0, y1))
+    assert len(net.bonds) > 60
+    np.testing.assert_allclose(net.bonds["length"], CC, atol=1e-6)
 
 
 def test_row_positions_are_used_whatever_the_index():

@@ -73,6 +73,13 @@ def triangulate(
 
     Notes
     -----
+    When the sites include polygon centres, an atom-atom edge is a bond only if it borders
+    a complete ring: one of its two Delaunay triangles has the centre of a complete ring as
+    third vertex. Every C-C bond borders two rings, or one at a pore edge; edges across
+    pores (no centre there) and chords of rings cut by the edge of the field of view are no
+    bonds, nor are the few true bonds at that edge that border only cut rings. Without
+    centres, every edge in range is a bond.
+
     A ring is also incomplete when its centre or any member lies on the convex hull of all
     sites, where Delaunay joins points that are no neighbours, or when it has fewer than
     3 members.
@@ -103,11 +110,11 @@ def triangulate(
     on_hull = np.zeros(len(xy), dtype=bool)
     on_hull[tri.convex_hull.ravel()] = True
     bonds = _bonds(xy, is_atom, owner, other, min_bond, max_bond)
-    return Network(
-        bonds=bonds,
-        angles=_angles(xy, bonds),
-        rings=_rings(xy, is_atom, owner, other, on_hull, region),
-    )
+    rings = _rings(xy, is_atom, owner, other, on_hull, region)
+    if not is_atom.all():
+        complete = rings.loc[rings["complete"], "centre"].to_numpy()
+        bonds = bonds[_borders_ring(tri, complete, bonds, len(xy))].reset_index(drop=True)
+    return Network(bonds=bonds, angles=_angles(xy, bonds), rings=rings)
 
 
 def check_sites(sites: pd.DataFrame, *, one_frame: bool = True) -> pd.DataFrame:
@@ -182,6 +189,14 @@ def _bonds(xy, is_atom, owner, other, min_bond, max_bond) -> pd.DataFrame:
     length = np.hypot(*(xy[j] - xy[i]).T)
     keep = (length >= min_bond) & (length <= max_bond)
     return pd.DataFrame({"i": i[keep], "j": j[keep], "length": length[keep]})
+
+
+def _borders_ring(tri: Delaunay, centres: np.ndarray, bonds: pd.DataFrame, n: int) -> np.ndarray:
+    """Mask of the bonds that are an edge of a Delaunay triangle with one of ``centres``."""
+    simplices = tri.simplices[np.isin(tri.simplices, centres).any(axis=1)]
+    pairs = np.concatenate([simplices[:, [0, 1]], simplices[:, [1, 2]], simplices[:, [0, 2]]])
+    pairs.sort(axis=1)
+    return np.isin(bonds["i"].to_numpy() * n + bonds["j"].to_numpy(), pairs[:, 0] * n + pairs[:, 1])
 
 
 def _angles(xy: np.ndarray, bonds: pd.DataFrame) -> pd.DataFrame:
