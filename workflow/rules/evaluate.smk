@@ -16,5 +16,7 @@ rule evaluate:
     threads: 1
     resources:
         mem_mb=1000,
+    conda:
+        "../../envs/atomscope.yaml"
     script:
         "../../scripts/evaluate_detections.py"

@@ -18,5 +18,7 @@ rule triangulate:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        "../../envs/atomscope.yaml"
     script:
         "../../scripts/triangulate_sites.py"

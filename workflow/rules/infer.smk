@@ -17,5 +17,7 @@ rule infer:
     threads: 2
     resources:
         mem_mb=4000,
+    conda:
+        "../../envs/atomscope.yaml"
     script:
         "../../scripts/infer_sites.py"

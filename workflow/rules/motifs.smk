@@ -16,5 +16,7 @@ rule motifs:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        "../../envs/atomscope.yaml"
     script:
         "../../scripts/find_motifs.py"

@@ -40,6 +40,8 @@ rule report_sample:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        "../../envs/atomscope.yaml"
     script:
         "../../scripts/plot_sample.py"
 
@@ -74,5 +76,7 @@ rule report_summary:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        "../../envs/atomscope.yaml"
     script:
         "../../scripts/plot_summary.py"

@@ -17,6 +17,8 @@ rule simulate:
     threads: 1
     resources:
         mem_mb=4000,
+    conda:
+        "../../envs/atomscope.yaml"
     script:
         "../../scripts/simulate_images.py"
 
@@ -38,5 +40,7 @@ rule export_test_image:
     threads: 1
     resources:
         mem_mb=1000,
+    conda:
+        "../../envs/atomscope.yaml"
     script:
         "../../scripts/export_test_image.py"

@@ -14,5 +14,7 @@ rule structures:
     threads: 1
     resources:
         mem_mb=1000,
+    conda:
+        "../../envs/atomscope.yaml"
     script:
         "../../scripts/build_structures.py"

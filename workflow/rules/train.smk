@@ -18,5 +18,7 @@ rule train:
     resources:
         mem_mb=8000,
         gpu=lambda wildcards: config["training"]["gpus"],
+    conda:
+        "../../envs/atomscope.yaml"
     script:
         "../../scripts/train_model.py"
