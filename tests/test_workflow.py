@@ -101,7 +101,7 @@ def test_report_outputs(run):
 
 def test_rerun_has_nothing_to_do_and_report_edit_reruns_only_report(run):
     assert planned_jobs(run) == {}
-    assert planned_jobs(run, "--config", "report={'dpi': 61, 'ring_colormap': 'viridis'}") == {
+    assert planned_jobs(run, "--config", "report={'dpi': 61, 'ring_colormap': 'tab10'}") == {
         "report_sample": 1,
         "report_summary": 1,
         "all": 1,

@@ -38,7 +38,7 @@ def overlay_figure(
     bonds: pd.DataFrame,
     rings: pd.DataFrame,
     *,
-    cmap: str = "viridis",
+    cmap: str = "tab10",
 ) -> Figure:
     """Micrograph with atoms, bonds and complete rings filled by size.
 
@@ -58,9 +58,9 @@ def overlay_figure(
     segments = np.stack([xy[bonds["i"].to_numpy()], xy[bonds["j"].to_numpy()]], axis=1) if len(bonds) else []
     ax.add_collection(LineCollection(segments, colors="white", linewidths=0.6))
     atoms = sites["kind"] == "atom"
-    ax.plot(sites.loc[atoms, "x"], sites.loc[atoms, "y"], ".", color="white", markersize=2.5)
+    ax.plot(sites.loc[atoms, "x"], sites.loc[atoms, "y"], "o", color="tab:red", markersize=2.5)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours(s - RING_SIZES[0]), alpha=0.6) for s in RING_SIZES]
-    ax.legend(handles, [f"{s}-ring" for s in RING_SIZES], loc="upper right", fontsize=7, ncols=2, framealpha=0.7)
+    fig.legend(handles, [f"{s}-ring" for s in RING_SIZES], loc="outside lower center", fontsize=8, ncols=len(RING_SIZES))
     ax.set_title(f"{int(atoms.sum())} atoms, {len(bonds)} bonds, {len(complete)} complete rings")
     return fig
 
