@@ -385,3 +385,15 @@ def test_ring_size_fractions_rejects_bad_input():
 def test_summarise_rejects_a_non_network(graphene):
     with pytest.raises(TypeError, match="`network` must be a Network"):
         summarise(graphene[0], {"bonds": None})
+
+
+def test_analyse_frames_gives_nan_statistics_for_a_frame_without_enough_atoms(graphene):
+    sites = graphene[0]
+    sparse = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 1.0], "kind": ["atom", "centre", "centre"]})
+    both = pd.concat([sites.assign(frame=0), sparse.assign(frame=1)], ignore_index=True)
+    tables = analyse_frames(both, r_max=5.0, dr=0.1)
+    summary = tables["summary"].set_index("frame")
+    assert summary.loc[1, "n_atoms"] == 1 and summary.loc[1, "n_bonds"] == 0
+    assert np.isnan(summary.loc[1, "bond_length_mean"]) and np.isnan(summary.loc[1, "pdf_g"]).all()
+    assert summary.loc[1, "pdf_r"] == summary.loc[0, "pdf_r"]  # one r grid for every frame
+    assert set(tables["bonds"]["frame"]) == {0}

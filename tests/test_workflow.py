@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+import yaml
 
 from atomscope.io import read_arrays, read_table, read_table_meta
 
@@ -66,9 +67,9 @@ def test_structures_and_simulation_contracts(run):
 def test_model_and_metrics_contracts(run):
     checkpoint = torch.load(run / "results/models/tiny/model.pt", weights_only=False)
     assert checkpoint["target_names"] == ["atoms", "centres"] and 0.1 <= checkpoint["sampling"] <= 0.12
-    assert checkpoint["architecture"] == {"kind": "resunet", "base_channels": 4, "depth": 2}
+    assert checkpoint["architecture"] == {"kind": "resunet", "base_channels": 8, "depth": 2}
     metrics = read_table(run / "results/models/tiny/metrics.parquet")
-    assert list(metrics["step"]) == [10, 20]
+    assert list(metrics["step"]) == [60, 120]
     assert {"train_loss", "atoms_f1", "atoms_precision", "atoms_recall", "atoms_rmse", "centres_f1"} <= set(metrics.columns)
 
 
@@ -87,7 +88,9 @@ def test_inference_geometry_motif_contracts(run):
     features = read_table(run / "results/motifs/sim/features.parquet")
     assert len(features) == len(motifs) and "Z2_0" in features.columns
     scores = read_table(run / "results/evaluation/sim.parquet")
-    assert set(scores["kind"]) == {"atom", "centre"} and scores["f1"].between(0, 1).all()
+    assert set(scores["kind"]) == {"atom", "centre"}
+    # 120 steps of a small network already find most atoms of an unseen image (0.95 measured)
+    assert scores.set_index("kind").loc["atom", "f1"] > 0.7
 
 
 def test_report_outputs(run):
@@ -99,16 +102,23 @@ def test_report_outputs(run):
     assert (run / "results/report.html").stat().st_size > 100_000
 
 
+def edited_config(workdir: Path, section: str, key: str, value) -> str:
+    """Write the run's config with one value changed; return its path for --configfile."""
+    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    config[section][key] = value
+    path = workdir / "config" / f"edit_{section}_{key}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
 def test_rerun_has_nothing_to_do_and_report_edit_reruns_only_report(run):
     assert planned_jobs(run) == {}
-    assert planned_jobs(run, "--config", "report={'dpi': 61, 'ring_colormap': 'tab10'}") == {
-        "report_sample": 1,
-        "report_summary": 1,
-        "all": 1,
-    }
+    report_edit = edited_config(run, "report", "dpi", 61)
+    assert planned_jobs(run, "--configfile", report_edit) == {"report_sample": 1, "report_summary": 1, "all": 1}
     # an inference edit reruns inference and what follows, never training or simulation
-    jobs = planned_jobs(run, "--config", "inference={'tile_px': 64, 'overlap_px': 16, 'threshold': 0.06, 'min_distance': 0.7}")
-    assert "infer" in jobs and not {"train", "simulate", "structures"} & set(jobs)
+    jobs = planned_jobs(run, "--configfile", edited_config(run, "inference", "threshold", 0.45))
+    assert {"infer", "evaluate", "triangulate", "motifs", "report_sample"} <= set(jobs)
+    assert not {"train", "simulate", "structures"} & set(jobs)
 
 
 @pytest.mark.parametrize(

@@ -42,13 +42,23 @@ def shard_paths(pattern, dataset):
     return expand(pattern, dataset=dataset, shard=range(n_shards(dataset)))
 
 
+def canonical(value):
+    """``value`` with dict keys sorted at every level: Snakemake compares params as written,
+    so without this, reordering keys in config.yaml would rerun every job."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
 def section(name):
     """The config section a rule needs, as params (so other sections do not trigger reruns)."""
-    return lambda wildcards: config[name]
+    return lambda wildcards: canonical(config[name])
 
 
 def dataset_spec(wildcards):
-    return config["datasets"][wildcards.dataset]
+    return canonical(config["datasets"][wildcards.dataset])
 
 
 def sample_image(wildcards):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,6 +12,11 @@ from scipy.spatial import cKDTree
 
 from atomscope._shared.validation import check_positive
 from atomscope.geometry.triangulate import Network, check_region, check_sites, triangulate
+
+log = logging.getLogger(__name__)
+
+#: Fewest atoms a frame needs for a triangulation and a pair distribution.
+MIN_ATOMS = 3
 
 __all__ = ["pair_distribution", "ring_size_fractions", "summarise", "analyse_frames"]
 
@@ -71,7 +77,7 @@ def pair_distribution(
     xy = xy[(xy[:, 0] >= xmin) & (xy[:, 0] <= xmax) & (xy[:, 1] >= ymin) & (xy[:, 1] <= ymax)]
     if len(xy) < 2:
         raise ValueError(f"`xy` needs at least 2 points inside `region`, got {len(xy)}")
-    edges = dr * np.arange(int(np.floor(r_max / dr + 1e-9)) + 1)
+    edges = _bin_edges(r_max, dr)
     pairs = cKDTree(xy).query_pairs(edges[-1], output_type="ndarray")
     dx, dy = np.abs(xy[pairs[:, 1]] - xy[pairs[:, 0]]).T
     weighted, _ = np.histogram(np.hypot(dx, dy), bins=edges, weights=1.0 / ((width - dx) * (height - dy)))
@@ -199,13 +205,62 @@ def analyse_frames(
     summary = []
     for frame, part in sites.groupby("frame", sort=True):
         part = part.reset_index(drop=True)
-        network = triangulate(part, min_bond=min_bond, max_bond=max_bond, region=region)
+        if (part["kind"] == "atom").sum() < MIN_ATOMS:
+            log.warning("frame %s has fewer than %d atoms: no bonds, rings or g(r); its statistics are NaN", frame, MIN_ATOMS)
+            network = EMPTY_NETWORK
+            tables_summary = _empty_summary(part, r_max=r_max, dr=dr)
+        else:
+            network = triangulate(part, min_bond=min_bond, max_bond=max_bond, region=region)
+            tables_summary = summarise(part, network, r_max=r_max, dr=dr, region=region)
         for name in tables:
             tables[name].append(getattr(network, name).assign(frame=frame))
-        summary.append({"frame": frame, **summarise(part, network, r_max=r_max, dr=dr, region=region)})
+        summary.append({"frame": frame, **tables_summary})
     result = {name: _frame_first(pd.concat(parts, ignore_index=True)) for name, parts in tables.items()}
     result["summary"] = pd.DataFrame(summary)
     return result
+
+
+EMPTY_NETWORK = Network(
+    bonds=pd.DataFrame({"i": pd.Series(dtype=np.int64), "j": pd.Series(dtype=np.int64), "length": pd.Series(dtype=float)}),
+    angles=pd.DataFrame(
+        {name: pd.Series(dtype=np.int64) for name in ("vertex", "i", "j")} | {"angle": pd.Series(dtype=float)}
+    ),
+    rings=pd.DataFrame(
+        {
+            "centre": pd.Series(dtype=np.int64),
+            "size": pd.Series(dtype=np.int64),
+            "area": pd.Series(dtype=float),
+            "members": pd.Series(dtype=object),
+            "complete": pd.Series(dtype=bool),
+        }
+    ),
+)
+
+
+def _empty_summary(sites: pd.DataFrame, *, r_max: float, dr: float) -> dict[str, Any]:
+    """The summary record of a frame too sparse to triangulate: counts, NaN statistics."""
+    edges = _bin_edges(r_max, dr)
+    r = 0.5 * (edges[1:] + edges[:-1])
+    n_atoms = int((sites["kind"] == "atom").sum())
+    nan = float("nan")
+    return {
+        "n_atoms": n_atoms,
+        "n_centres": len(sites) - n_atoms,
+        "n_bonds": 0,
+        "n_complete_rings": 0,
+        "bond_length_mean": nan,
+        "bond_length_std": nan,
+        "angle_mean": nan,
+        "angle_std": nan,
+        **{f"ring_{size}": nan for size in range(3, 11)},
+        "pdf_r": r.tolist(),
+        "pdf_g": [nan] * len(r),
+    }
+
+
+def _bin_edges(r_max: float, dr: float) -> np.ndarray:
+    """Bin edges of g(r): 0 to the largest multiple of ``dr`` not above ``r_max`` [Å]."""
+    return dr * np.arange(int(np.floor(r_max / dr + 1e-9)) + 1)
 
 
 def _frame_first(table: pd.DataFrame) -> pd.DataFrame:
