@@ -16,6 +16,7 @@ from ase.build import graphene, mx2
 from atomscope._shared.validation import check_positive
 from atomscope.structures._periodic import wrap
 from atomscope.structures._sheet import Sheet, bonds_by_distance, make_sheet
+from atomscope.structures.sites import make_sites
 
 __all__ = [
     "LATTICE_CONSTANTS",
@@ -25,6 +26,7 @@ __all__ = [
     "fill_cell",
     "graphene_sheet",
     "tmd_layer",
+    "tmd_sites",
     "unit_cell",
 ]
 
@@ -115,7 +117,9 @@ def graphene_sheet(cell: tuple[float, float], *, angle: float = 0.0, scale: floa
     return make_sheet(pos, bonds, np.asarray(box), "C")
 
 
-def tmd_layer(material: str, cell: tuple[float, float], *, angle: float = 0.0, box: tuple[float, float] | None = None) -> pd.DataFrame:
+def tmd_layer(
+    material: str, cell: tuple[float, float], *, angle: float = 0.0, scale: float = 1.0, box: tuple[float, float] | None = None
+) -> pd.DataFrame:
     """A 2H TMD monolayer (metal plane at z = 0) as a table of atoms grouped into projected columns.
 
     Parameters
@@ -125,8 +129,9 @@ def tmd_layer(material: str, cell: tuple[float, float], *, angle: float = 0.0, b
     cell
         Requested cell (Lx, Ly) [Å]; the layer gets the smallest commensurate rectangular
         cell that covers it, unless ``box`` is given.
-    angle
-        Rotation of the lattice [deg] (twisted layers, with ``box`` a coincidence cell).
+    angle, scale
+        Rotation [deg] and in-plane strain factor of the lattice (twisted and hetero-stacked
+        layers, with ``box`` a coincidence cell).
     box
         Exact cell (Lx, Ly) [Å], commensurate with the rotated lattice.
 
@@ -138,7 +143,7 @@ def tmd_layer(material: str, cell: tuple[float, float], *, angle: float = 0.0, b
     """
     unit = unit_cell(material)
     box = aligned_cell(material, cell) if box is None else box
-    atoms = fill_cell(unit, box, angle=angle)
+    atoms = fill_cell(unit, box, angle=angle, scale=scale)
     xy = atoms.positions[:, :2]
     metal = np.array(unit.get_chemical_symbols())[0]
     elements = np.array(atoms.get_chemical_symbols())
@@ -156,4 +161,30 @@ def tmd_layer(material: str, cell: tuple[float, float], *, angle: float = 0.0, b
             "site": np.where(elements == metal, "metal", "chalcogen"),
             "column": column.ravel(),
         }
+    )
+
+
+def column_class(elements: list[str]) -> str:
+    """Species class of a projected column: its elements in alphabetical order with counts ("S2", "SSe", "Mo"), or "vacancy"."""
+    if not elements:
+        return "vacancy"
+    symbols, counts = np.unique(np.asarray(elements, dtype=str), return_counts=True)
+    return "".join(f"{s}{c if c > 1 else ''}" for s, c in zip(symbols, counts))
+
+
+def tmd_sites(layer: pd.DataFrame, *, layer_index: int = 0, z: float = 0.0) -> pd.DataFrame:
+    """Sites table of a TMD layer (from :func:`tmd_layer`, possibly with defects).
+
+    Atoms carry the species class of their projected column (:func:`column_class`); empty
+    columns are rows of kind "vacancy" (element "X", species class "vacancy"). ``z`` [Å]
+    shifts the layer (its metal plane) up.
+    """
+    classes = layer[layer["kind"] == "atom"].groupby("column")["element"].agg(lambda e: column_class(list(e)))
+    species = layer["column"].map(classes).fillna("vacancy").to_numpy(dtype=str)
+    return make_sites(
+        kind=layer["kind"].to_numpy(),
+        xyz=np.column_stack([layer["x"], layer["y"], layer["z"] + z]),
+        element=np.where(layer["kind"] == "atom", layer["element"], "X"),
+        layer=layer_index,
+        species_class=species,
     )

@@ -1,5 +1,10 @@
 """Defects: graphene point defects, dopants and grain boundaries; TMD vacancies and substitutions.
 
+TMD defects act on the projected columns of a layer from
+:func:`atomscope.structures.crystals.tmd_layer`: a chalcogen column loses one atom (class
+e.g. "S") or both (an empty column, a "vacancy" row), a metal column its atom, and
+substituted atoms change the class of their column (e.g. "SSe", "Fe").
+
 Graphene defects are edits of the bond graph of a :class:`~atomscope.structures._sheet.Sheet`
 (Stone-Wales bond rotation, removal of atoms and rebonding of their neighbours, change of
 element), after which the rings are traced again and the valence force field relaxes the
@@ -12,6 +17,8 @@ from __future__ import annotations
 from typing import Mapping
 
 import numpy as np
+import pandas as pd
+from ase.data import atomic_numbers
 
 from atomscope._shared.validation import check_positive, make_rng
 from atomscope.structures._periodic import minimum_image, wrap
@@ -25,7 +32,7 @@ _GRAIN_GAP_PER_A = 0.7
 #: Largest factor by which a grain-boundary cell may exceed the requested Ly.
 _MAX_CELL_GROWTH = 1.25
 
-__all__ = ["GRAPHENE_DEFECTS", "graphene_bicrystal", "graphene_defects", "grain_boundary_angles"]
+__all__ = ["GRAPHENE_DEFECTS", "graphene_bicrystal", "graphene_defects", "grain_boundary_angles", "tmd_defects"]
 
 #: Graphene defect types, in the order they are placed, and the site each one takes: a bond
 #: (two atoms) or an atom.
@@ -342,3 +349,98 @@ def _triangular_points(a: float, phi: float, box: np.ndarray, shift: np.ndarray,
     eps = 1e-6 * a  # a point at y = 0 and its image at y = Ly must not both pass
     points = points[(points[:, 0] >= lo) & (points[:, 0] < hi) & (points[:, 1] >= -eps) & (points[:, 1] < box[1] - eps)]
     return wrap(points, box)
+
+
+#: Elements that substitute on chalcogen sites; every other element substitutes a metal.
+CHALCOGENS = ("O", "S", "Se", "Te")
+
+
+def tmd_defects(
+    layer: pd.DataFrame,
+    *,
+    rng: int | np.random.Generator | None,
+    chalcogen_vacancy: float = 0.0,
+    chalcogen_double_vacancy: float = 0.0,
+    metal_vacancy: float = 0.0,
+    substitutions: Mapping[str, float] | None = None,
+) -> tuple[pd.DataFrame, list[dict]]:
+    """Vacancies and substitutions in a TMD layer, drawn at random sites.
+
+    Parameters
+    ----------
+    layer
+        Atoms of one layer with ``site`` and ``column`` (:func:`~atomscope.structures.crystals.tmd_layer`).
+    rng
+        Random generator, or a seed for one.
+    chalcogen_vacancy
+        Fraction of chalcogen columns that lose one atom (top or bottom at random).
+    chalcogen_double_vacancy
+        Fraction of chalcogen columns that lose both atoms.
+    metal_vacancy
+        Fraction of metal columns left empty.
+    substitutions
+        Element -> fraction of the remaining atoms of its site kind replaced by it: chalcogens
+        (O, S, Se, Te) replace chalcogen atoms, other elements metal atoms (e.g. ``{"Se": 0.1}``
+        in MoS2, ``{"Fe": 0.02, "Te": 0.05}`` in WS2). Counts are the fractions rounded.
+
+    Returns
+    -------
+    layer : pandas.DataFrame
+        The layer with removed atoms dropped, one row of kind "vacancy" (element "X", z = 0)
+        per emptied column, and substituted elements.
+    defects : list of dict
+        ``{"type", "x", "y"}`` [Å] per defect: "chalcogen_vacancy", "chalcogen_double_vacancy",
+        "metal_vacancy" or "substitution_<element>".
+    """
+    rng = make_rng(rng)
+    substitutions = dict(substitutions or {})
+    fractions = {
+        "chalcogen_vacancy": chalcogen_vacancy,
+        "chalcogen_double_vacancy": chalcogen_double_vacancy,
+        "metal_vacancy": metal_vacancy,
+        **{f"substitutions.{e}": f for e, f in substitutions.items()},
+    }
+    for name, value in fractions.items():
+        if not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"`{name}` must be a fraction in [0, 1], got {value!r}")
+    for element in substitutions:
+        if element not in atomic_numbers or element == "X":
+            raise ValueError(f"`substitutions`: unknown element {element!r}")
+    if chalcogen_vacancy + chalcogen_double_vacancy > 1.0:
+        raise ValueError("`chalcogen_vacancy` + `chalcogen_double_vacancy` must not exceed 1 (all chalcogen columns)")
+    for site in ("chalcogen", "metal"):
+        total = sum(f for e, f in substitutions.items() if (e in CHALCOGENS) == (site == "chalcogen"))
+        if total > 1.0:
+            raise ValueError(f"`substitutions` on {site} sites add up to {total:g} > 1")
+
+    layer = layer.copy()
+    columns = layer.groupby("column")[["x", "y", "site"]].first()
+    chalcogen_columns = rng.permutation(columns.index[columns["site"] == "chalcogen"].to_numpy())
+    n_double = round(chalcogen_double_vacancy * len(chalcogen_columns))
+    n_single = round(chalcogen_vacancy * len(chalcogen_columns))
+    double, single = chalcogen_columns[:n_double], chalcogen_columns[n_double : n_double + n_single]
+    metal_columns = columns.index[columns["site"] == "metal"].to_numpy()
+    empty_metal = rng.choice(metal_columns, size=round(metal_vacancy * len(metal_columns)), replace=False)
+    column = layer["column"].to_numpy()
+    removed = np.isin(column, np.concatenate([double, empty_metal]))
+    lose_top = np.zeros(column.max() + 1, bool)
+    lose_top[single] = rng.random(len(single)) < 0.5  # which of the two atoms each column loses
+    removed |= np.isin(column, single) & ((layer["z"].to_numpy() > 0) == lose_top[column])
+    kinds = (("chalcogen_double_vacancy", double), ("chalcogen_vacancy", single), ("metal_vacancy", empty_metal))
+    records = [{"type": t, "x": float(columns.at[c, "x"]), "y": float(columns.at[c, "y"])} for t, cols in kinds for c in cols]
+    layer = layer[~removed]
+
+    elements = layer["element"].to_numpy(dtype=object).copy()
+    free = {site: rng.permutation(np.flatnonzero(layer["site"].to_numpy() == site)) for site in ("chalcogen", "metal")}
+    taken = {"chalcogen": 0, "metal": 0}
+    for element, fraction in sorted(substitutions.items()):
+        site = "chalcogen" if element in CHALCOGENS else "metal"
+        n = round(fraction * len(free[site]))
+        chosen = free[site][taken[site] : taken[site] + n]
+        taken[site] += n
+        elements[chosen] = element
+        records += [{"type": f"substitution_{element}", "x": float(x), "y": float(y)} for x, y in layer[["x", "y"]].to_numpy()[chosen]]
+    layer = layer.assign(element=elements)
+    vacancies = columns.loc[np.concatenate([double, empty_metal])].reset_index()
+    vacancies = vacancies.assign(kind="vacancy", z=0.0, element="X")
+    return pd.concat([layer, vacancies[layer.columns]], ignore_index=True), records
