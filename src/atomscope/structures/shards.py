@@ -89,7 +89,7 @@ def build_shard(
     ``cell_x``, ``cell_y`` [Å], ``n_atoms``, ``n_centres``, ``n_pores``, ``radius`` [Å],
     ``radius_spread``, ``mean_bond`` [Å] (carbon layers; NaN otherwise), ``n_layers``,
     ``n_vacancies``, ``n_defects``, ``defects`` (JSON list of ``{"type", "x", "y", ...}`` [Å]),
-    ``twist`` [deg], ``second_layer``, ``layer_spacing`` [Å], ``monolayer_fraction`` (of the
+    ``twist`` [deg] and ``strain`` (top layer, stacked materials), ``second_layer``, ``layer_spacing`` [Å], ``monolayer_fraction`` (of the
     cell area), ``configurations`` (frozen phonons) and ``relaxed``.
     """
     config = _with_defaults(config)
@@ -108,7 +108,7 @@ def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple
     config = _with_defaults(config)
     material = config["material"]
     row = {"material": material, "n_pores": 0, "radius": np.nan, "radius_spread": np.nan, "mean_bond": np.nan}
-    row |= {"twist": np.nan, "second_layer": "", "layer_spacing": np.nan, "relaxed": bool(config["relax"])}
+    row |= {"twist": np.nan, "strain": np.nan, "second_layer": "", "layer_spacing": np.nan, "relaxed": bool(config["relax"])}
     defects: list[dict] = []
     if material == "amorphous_carbon":
         lo, hi = config["pores"]["count"]
@@ -133,9 +133,9 @@ def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple
         row |= {"n_pores": sum(d["type"] == "pore" for d in found), "mean_bond": _mean_carbon_bond(sheet), "relaxed": relaxed}
         sites = sheet_sites(sheet)
     else:
-        sites, box, found, twist = _tmd_model(material, config, rng)
+        sites, box, found, twist, strain = _tmd_model(material, config, rng)
         defects += found
-        row |= {"twist": twist, "relaxed": False}
+        row |= {"twist": twist, "strain": strain, "relaxed": False}
     if material in ("amorphous_carbon", "graphene") and config["bilayer"]["probability"] > 0:
         if rng.random() < config["bilayer"]["probability"]:
             with _config_key("bilayer"):
@@ -177,7 +177,7 @@ def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple
         "n_vacancies": int((base["kind"] == "vacancy").sum()),
         "n_defects": len(defects),
         "defects": json.dumps(defects),
-        **{k: row[k] for k in ("twist", "second_layer", "layer_spacing", "monolayer_fraction")},
+        **{k: row[k] for k in ("twist", "strain", "second_layer", "layer_spacing", "monolayer_fraction")},
         "configurations": int(config["vibrations"]["configurations"]),
         "relaxed": bool(row["relaxed"]),
     }
@@ -222,18 +222,18 @@ def _graphene(config: Mapping[str, Any], rng: np.random.Generator) -> tuple[Shee
 
 
 def _tmd_model(material: str, config: Mapping[str, Any], rng: np.random.Generator):
-    """TMD monolayer, MoS2 on graphene or twisted bilayer MoS2: sites, cell, defects, twist [deg]."""
+    """TMD monolayer, MoS2 on graphene or twisted bilayer MoS2: sites, cell, defects, twist [deg], strain of the top layer."""
     cell, spec = tuple(config["cell"]), config["tmd"]
     options = {k: spec[k] for k in ("chalcogen_vacancy", "chalcogen_double_vacancy", "metal_vacancy", "substitutions")}
     if material in TMDS:
         with _config_key("cell"):
-            box, twist = aligned_cell(material, cell), np.nan
+            box, twist, strain = aligned_cell(material, cell), np.nan, np.nan
         layers = [(0, 0.0, tmd_layer(material, cell))]
     else:
         bottom = "graphene" if material == "MoS2_on_graphene" else "MoS2"
         with _config_key("twist"):
             cc = coincidence_cell(bottom, "MoS2", cell, twist=tuple(config["twist"]), rng=rng)
-        box, twist = cc["box"], cc["twist"]
+        box, twist, strain = cc["box"], cc["twist"], cc["top_scale"] - 1.0
         top = tmd_layer("MoS2", cell, box=box, angle=cc["top_angle"], scale=cc["top_scale"])
         if bottom == "graphene":
             layers = [(1, INTERLAYER[("graphene", "MoS2")], top)]
@@ -247,7 +247,7 @@ def _tmd_model(material: str, config: Mapping[str, Any], rng: np.random.Generato
             layer, found = tmd_defects(layer, rng=rng, **options)
         frames.append(tmd_sites(layer, layer_index=index, z=z))
         records += [{**d, "layer": index} for d in found]
-    return pd.concat(frames, ignore_index=True), box, records, twist
+    return pd.concat(frames, ignore_index=True), box, records, twist, strain
 
 
 def _second_layer(config: Mapping[str, Any], box: tuple[float, float], rng: np.random.Generator) -> tuple[pd.DataFrame, float, str]:
