@@ -16,7 +16,7 @@ from scipy.spatial import cKDTree
 from atomscope.structures._periodic import minimum_image, wrap
 from atomscope.structures.sites import make_sites
 
-__all__ = ["Sheet", "bonds_by_distance", "cut", "sheet_sites", "trace_rings"]
+__all__ = ["Sheet", "bonds_by_distance", "cut", "make_sheet", "ring_centres", "sheet_sites", "trace_rings"]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,10 @@ from atomscope.structures._sheet import Sheet, bonds_by_distance, make_sheet
 from atomscope.structures.sites import make_sites
 
 __all__ = [
+    "CHALCOGENS",
+    "GRAPHENE_BOND_CUTOFF",
     "LATTICE_CONSTANTS",
+    "MAX_CELL_GROWTH",
     "TMDS",
     "TMD_THICKNESS",
     "aligned_cell",
@@ -35,9 +38,14 @@ LATTICE_CONSTANTS = {"graphene": 2.46, "MoS2": 3.16, "MoSe2": 3.29, "WS2": 3.18}
 #: Vertical chalcogen-chalcogen distance within one TMD layer [Å] (bulk 2H values, rounded).
 TMD_THICKNESS = {"MoS2": 3.17, "MoSe2": 3.34, "WS2": 3.14}
 TMDS = tuple(TMD_THICKNESS)
-#: Bonds of a crystalline carbon layer: neighbours closer than this many lattice constants
-#: (nearest neighbours at 1 / sqrt(3) = 0.577 a, second at 1 a).
-_BOND_CUTOFF_PER_A = 0.75
+#: Elements on chalcogen sites of a TMD; every other TMD element sits on a metal site.
+CHALCOGENS = ("O", "S", "Se", "Te")
+#: Bonds of crystalline graphene: neighbours closer than 0.75 a [Å] (nearest neighbours at
+#: a / sqrt(3) = 1.42 Å, second at a = 2.46 Å).
+GRAPHENE_BOND_CUTOFF = 0.75 * LATTICE_CONSTANTS["graphene"]
+#: Cells built to be commensurate (grain boundaries, stacked layers) may exceed the requested
+#: cell by at most this factor per side.
+MAX_CELL_GROWTH = 1.25
 
 
 def unit_cell(material: str) -> Atoms:
@@ -45,7 +53,8 @@ def unit_cell(material: str) -> Atoms:
     if material == "graphene":
         return graphene(formula="C2", a=LATTICE_CONSTANTS["graphene"], vacuum=None)
     if material in TMD_THICKNESS:
-        return mx2(formula=material, kind="2H", a=LATTICE_CONSTANTS[material], thickness=TMD_THICKNESS[material], vacuum=None)
+        a, thickness = LATTICE_CONSTANTS[material], TMD_THICKNESS[material]
+        return mx2(formula=material, kind="2H", a=a, thickness=thickness, vacuum=None)
     raise ValueError(f"`material` must be one of {['graphene', *TMDS]}, got {material!r}")
 
 
@@ -92,12 +101,17 @@ def fill_cell(unit: Atoms, box: tuple[float, float], *, angle: float = 0.0, scal
     xy, species = wrap(xy[inside], box_arr), species[inside]
     expected = len(unit) * np.prod(box_arr) / abs(np.linalg.det(lattice))
     if abs(expected - len(xy)) > 1e-6 * expected or abs(expected - round(expected)) > 1e-6:
-        raise ValueError(f"`box` {tuple(box_arr)} is not commensurate with the lattice rotated by {angle:g}° (scale {scale:g})")
+        raise ValueError(
+            f"`box` {tuple(box_arr)} is not commensurate with the lattice rotated by {angle:g}° (scale {scale:g})"
+        )
     positions = np.column_stack([xy, unit.positions[species, 2]])
-    return Atoms(symbols=np.array(unit.get_chemical_symbols())[species], positions=positions, cell=[*box_arr, 0.0], pbc=(True, True, False))
+    symbols = np.array(unit.get_chemical_symbols())[species]
+    return Atoms(symbols=symbols, positions=positions, cell=[*box_arr, 0.0], pbc=(True, True, False))
 
 
-def graphene_sheet(cell: tuple[float, float], *, angle: float = 0.0, scale: float = 1.0, box: tuple[float, float] | None = None) -> Sheet:
+def graphene_sheet(
+    cell: tuple[float, float], *, angle: float = 0.0, scale: float = 1.0, box: tuple[float, float] | None = None
+) -> Sheet:
     """Periodic graphene with its hexagon centres.
 
     Parameters
@@ -113,12 +127,17 @@ def graphene_sheet(cell: tuple[float, float], *, angle: float = 0.0, scale: floa
     box = aligned_cell("graphene", cell) if box is None else box
     atoms = fill_cell(unit_cell("graphene"), box, angle=angle, scale=scale)
     pos = atoms.positions[:, :2]
-    bonds = bonds_by_distance(pos, np.asarray(box), _BOND_CUTOFF_PER_A * LATTICE_CONSTANTS["graphene"] * scale)
+    bonds = bonds_by_distance(pos, np.asarray(box), GRAPHENE_BOND_CUTOFF * scale)
     return make_sheet(pos, bonds, np.asarray(box), "C")
 
 
 def tmd_layer(
-    material: str, cell: tuple[float, float], *, angle: float = 0.0, scale: float = 1.0, box: tuple[float, float] | None = None
+    material: str,
+    cell: tuple[float, float],
+    *,
+    angle: float = 0.0,
+    scale: float = 1.0,
+    box: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """A 2H TMD monolayer (metal plane at z = 0) as a table of atoms grouped into projected columns.
 
@@ -165,7 +184,7 @@ def tmd_layer(
 
 
 def column_class(elements: list[str]) -> str:
-    """Species class of a projected column: its elements in alphabetical order with counts ("S2", "SSe", "Mo"), or "vacancy"."""
+    """Species class of a projected column: elements in alphabetical order with counts ("S2", "SSe", "Mo"), or "vacancy"."""
     if not elements:
         return "vacancy"
     symbols, counts = np.unique(np.asarray(elements, dtype=str), return_counts=True)

@@ -24,13 +24,12 @@ from atomscope._shared.validation import check_positive, make_rng
 from atomscope.structures._periodic import minimum_image, wrap
 from atomscope.structures._sheet import Sheet, make_sheet
 from atomscope.structures._voronoi import voronoi_network
-from atomscope.structures.crystals import LATTICE_CONSTANTS
+from atomscope.structures.crystals import CHALCOGENS, LATTICE_CONSTANTS, MAX_CELL_GROWTH
+from atomscope.structures.relax import relax_sheet
 
 #: Grains meet where their hexagon centres come closer than this many lattice constants:
 #: those of the second grain are dropped (nearest centres in a grain are 1 a apart).
 _GRAIN_GAP_PER_A = 0.7
-#: Largest factor by which a grain-boundary cell may exceed the requested Ly.
-_MAX_CELL_GROWTH = 1.25
 
 __all__ = ["GRAPHENE_DEFECTS", "graphene_bicrystal", "graphene_defects", "grain_boundary_angles", "tmd_defects"]
 
@@ -64,8 +63,8 @@ class _Graph:
         """Neighbours of ``p`` counter-clockwise, beginning with ``start``."""
         nbrs = sorted(self.adj[p])
         d = minimum_image(np.array([self.pos[n] for n in nbrs]) - self.pos[p], self.box)
-        angle = np.mod(np.arctan2(d[:, 1], d[:, 0]) - np.arctan2(*minimum_image(self.pos[start] - self.pos[p], self.box)[::-1]), 2 * np.pi)
-        return [nbrs[k] for k in np.argsort(angle)]
+        azimuth = np.arctan2(d[:, 1], d[:, 0])
+        return [nbrs[k] for k in np.argsort(np.mod(azimuth - azimuth[nbrs.index(start)], 2 * np.pi))]
 
     def bond(self, i: int, j: int) -> None:
         self.adj[i].add(j)
@@ -124,8 +123,9 @@ class _Graph:
     def sheet(self) -> Sheet:
         keep = np.array([i not in self.removed for i in range(len(self.pos))])
         index = np.cumsum(keep) - 1
-        bonds = np.array(sorted({(min(i, j), max(i, j)) for i in range(len(self.pos)) for j in self.adj[i]}), dtype=np.int64)
-        return make_sheet(np.array(self.pos)[keep], index[bonds.reshape(-1, 2)], self.box, np.array(self.elements, dtype=object)[keep])
+        bonds = {(min(i, j), max(i, j)) for i in range(len(self.pos)) for j in self.adj[i]}
+        bonds = index[np.array(sorted(bonds), dtype=np.int64).reshape(-1, 2)]
+        return make_sheet(np.array(self.pos)[keep], bonds, self.box, np.array(self.elements, dtype=object)[keep])
 
 
 def graphene_defects(
@@ -168,8 +168,6 @@ def graphene_defects(
         Unknown type, negative count, or no pristine site left at ``min_separation`` from
         the other defects: the message names the type and the cell.
     """
-    from atomscope.structures.relax import relax_sheet  # relax imports _sheet; keep the import graph flat
-
     unknown = sorted(set(counts) - set(GRAPHENE_DEFECTS))
     if unknown:
         raise ValueError(f"unknown graphene defect types {unknown}; known: {list(GRAPHENE_DEFECTS)}")
@@ -196,8 +194,13 @@ def graphene_defects(
                 )
             _edit(graph, sheet, name, atoms, rng)
             points.append(tuple(where))
-            placed.append({"type": name, "x": float(where[0]), "y": float(where[1])})
+            placed.append(_record(name, *where))
     return relax_sheet(graph.sheet()), placed
+
+
+def _record(kind: str, x: float, y: float) -> dict:
+    """One entry of the defects list: type and position [Å]."""
+    return {"type": kind, "x": float(x), "y": float(y)}
 
 
 def _pristine_atoms(sheet: Sheet) -> np.ndarray:
@@ -214,12 +217,14 @@ def _free_site(sheet, site, pristine, points, lines, min_separation, rng):
     else:
         ok = pristine[sheet.bonds].all(axis=1)
         candidates = sheet.bonds[ok]
-    where = sheet.pos[candidates[:, 0]] + 0.5 * minimum_image(sheet.pos[candidates[:, -1]] - sheet.pos[candidates[:, 0]], sheet.box)
+    first, last = sheet.pos[candidates[:, 0]], sheet.pos[candidates[:, -1]]
+    where = first + 0.5 * minimum_image(last - first, sheet.box)
     free = np.ones(len(candidates), bool)
     for point in points:
         free &= np.hypot(*minimum_image(where - point, sheet.box).T) >= min_separation
-    for x in lines:
-        free &= np.abs(minimum_image(np.column_stack([where[:, 0] - x, np.zeros(len(where))]), sheet.box)[:, 0]) >= min_separation
+    for x in lines:  # boundaries run along y: only the x distance counts
+        dx = where[:, 0] - x
+        free &= np.abs(dx - sheet.box[0] * np.round(dx / sheet.box[0])) >= min_separation
     if not free.any():
         return None, None
     k = int(rng.choice(np.flatnonzero(free)))
@@ -303,8 +308,6 @@ def graphene_bicrystal(
         Two ``{"type": "grain_boundary", "x", "y", "angle"}`` records (x of the line [Å],
         y = Ly / 2, misorientation [deg]).
     """
-    from atomscope.structures.relax import relax_sheet
-
     lx, ly = (check_positive(c, "cell") for c in cell)
     lo, hi = (float(x) for x in angle)
     if not 0.0 <= lo <= hi <= 60.0:
@@ -314,12 +317,12 @@ def graphene_bicrystal(
     if lx < 8.0 * a:
         raise ValueError(f"`cell` x side {lx:g} Å is too narrow for two grains; use >= {8 * a:g} Å")
     options = grain_boundary_angles(ly)
-    fits = np.ceil(ly / options[:, 1] - 1e-9) * options[:, 1] <= _MAX_CELL_GROWTH * ly
+    fits = np.ceil(ly / options[:, 1] - 1e-9) * options[:, 1] <= MAX_CELL_GROWTH * ly
     options = options[fits & (options[:, 0] >= lo) & (options[:, 0] <= hi)]
     if not len(options):
         raise ValueError(
             f"`angle` {angle!r}: no grain boundary in this range repeats within the cell side {ly:g} Å "
-            f"(+{_MAX_CELL_GROWTH - 1:.0%}); widen the range or enlarge the cell"
+            f"(+{MAX_CELL_GROWTH - 1:.0%}); widen the range or enlarge the cell"
         )
     target = rng.uniform(lo, hi)
     theta, period, m, n = options[np.argmin(np.abs(options[:, 0] - target))]
@@ -331,7 +334,9 @@ def graphene_bicrystal(
     seeds = np.concatenate([grain_a, grain_b[gap >= _GRAIN_GAP_PER_A * a]])
     pos, bonds, owner, member = voronoi_network(seeds, box, margin=4.0 * a)
     sheet = make_sheet(pos, bonds, box, "C", rings=(owner, member), reference=seeds)
-    records = [{"type": "grain_boundary", "x": float(x), "y": float(box[1] / 2), "angle": float(theta)} for x in (0.0, box[0] / 2)]
+    records = [
+        {"type": "grain_boundary", "x": float(x), "y": float(box[1] / 2), "angle": float(theta)} for x in (0.0, box[0] / 2)
+    ]
     return relax_sheet(sheet), records
 
 
@@ -349,10 +354,6 @@ def _triangular_points(a: float, phi: float, box: np.ndarray, shift: np.ndarray,
     eps = 1e-6 * a  # a point at y = 0 and its image at y = Ly must not both pass
     points = points[(points[:, 0] >= lo) & (points[:, 0] < hi) & (points[:, 1] >= -eps) & (points[:, 1] < box[1] - eps)]
     return wrap(points, box)
-
-
-#: Elements that substitute on chalcogen sites; every other element substitutes a metal.
-CHALCOGENS = ("O", "S", "Se", "Te")
 
 
 def tmd_defects(
@@ -427,7 +428,7 @@ def tmd_defects(
     lose_top[single] = rng.random(len(single)) < 0.5  # which of the two atoms each column loses
     removed |= np.isin(column, single) & ((layer["z"].to_numpy() > 0) == lose_top[column])
     kinds = (("chalcogen_double_vacancy", double), ("chalcogen_vacancy", single), ("metal_vacancy", empty_metal))
-    records = [{"type": t, "x": float(columns.at[c, "x"]), "y": float(columns.at[c, "y"])} for t, cols in kinds for c in cols]
+    records = [_record(t, columns.at[c, "x"], columns.at[c, "y"]) for t, cols in kinds for c in cols]
     layer = layer[~removed]
 
     elements = layer["element"].to_numpy(dtype=object).copy()
@@ -439,7 +440,7 @@ def tmd_defects(
         chosen = free[site][taken[site] : taken[site] + n]
         taken[site] += n
         elements[chosen] = element
-        records += [{"type": f"substitution_{element}", "x": float(x), "y": float(y)} for x, y in layer[["x", "y"]].to_numpy()[chosen]]
+        records += [_record(f"substitution_{element}", x, y) for x, y in layer[["x", "y"]].to_numpy()[chosen]]
     layer = layer.assign(element=elements)
     vacancies = columns.loc[np.concatenate([double, empty_metal])].reset_index()
     vacancies = vacancies.assign(kind="vacancy", z=0.0, element="X")

@@ -22,7 +22,7 @@ from atomscope._shared.validation import check_int, check_positive
 from atomscope.structures._periodic import minimum_image, wrap
 from atomscope.structures._sheet import Sheet
 
-__all__ = ["BOND_LENGTHS", "ValenceForceField", "relax_sheet"]
+__all__ = ["BOND_LENGTHS", "ValenceForceField", "bond_lengths", "relax_sheet"]
 
 #: Equilibrium bond lengths [Å] by element pair (sorted symbols): sp2 C-C 1.42, graphitic
 #: C-N 1.41, C-Si 1.77 (Si substituting C in graphene, Ramasse et al. 2013).
@@ -165,7 +165,7 @@ def bond_lengths(sheet: Sheet) -> np.ndarray:
     pairs = np.sort(sheet.elements[sheet.bonds].astype(str), axis=1)
     missing = {tuple(p) for p in pairs.tolist()} - set(BOND_LENGTHS)
     if missing:
-        raise ValueError(f"no equilibrium bond length for the element pairs {sorted(missing)}; known: {sorted(BOND_LENGTHS)}")
+        raise ValueError(f"no equilibrium bond length for the element pairs {sorted(missing)}; known {sorted(BOND_LENGTHS)}")
     return np.array([BOND_LENGTHS[tuple(p)] for p in pairs.tolist()])
 
 

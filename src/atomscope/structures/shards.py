@@ -21,7 +21,7 @@ from atomscope.structures._periodic import pair_distances
 from atomscope.structures._sheet import Sheet, cut, sheet_sites
 from atomscope.structures.amorphous import amorphous_carbon, in_pores
 from atomscope.structures.crystals import TMDS, aligned_cell, graphene_sheet, tmd_layer, tmd_sites
-from atomscope.structures.defects import graphene_bicrystal, graphene_defects, tmd_defects
+from atomscope.structures.defects import GRAPHENE_DEFECTS, graphene_bicrystal, graphene_defects, tmd_defects
 from atomscope.structures.relax import relax_sheet
 from atomscope.structures.sites import label_monolayer, monolayer_map
 from atomscope.structures.stacking import INTERLAYER, coincidence_cell, contamination, second_layer
@@ -43,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "bilayer": {"probability": 0.0, "kind": ["amorphous_carbon", "graphene"], "spacing": [1.0, 5.0], "coverage": [0.3, 0.7]},
     "contamination": {"count": [0, 0], "radius": [4.0, 8.0]},
     "graphene": {
-        "defects": {name: [0, 0] for name in ("stone_wales", "divacancy_585", "divacancy_555777", "vacancy", "si3", "si4", "nitrogen")},
+        "defects": {name: [0, 0] for name in GRAPHENE_DEFECTS},
         "min_separation": 8.0,
         "grain_boundary": {"probability": 0.0, "angle": [10.0, 50.0]},
     },
@@ -89,8 +89,8 @@ def build_shard(
     ``cell_x``, ``cell_y`` [Å], ``n_atoms``, ``n_centres``, ``n_pores``, ``radius`` [Å],
     ``radius_spread``, ``mean_bond`` [Å] (carbon layers; NaN otherwise), ``n_layers``,
     ``n_vacancies``, ``n_defects``, ``defects`` (JSON list of ``{"type", "x", "y", ...}`` [Å]),
-    ``twist`` [deg] and ``strain`` (top layer, stacked materials), ``second_layer``, ``layer_spacing`` [Å], ``monolayer_fraction`` (of the
-    cell area), ``configurations`` (frozen phonons) and ``relaxed``.
+    ``twist`` [deg] and ``strain`` (top layer, stacked materials), ``second_layer``, ``layer_spacing``
+    [Å], ``monolayer_fraction`` (of the cell area), ``configurations`` (frozen phonons) and ``relaxed``.
     """
     config = _with_defaults(config)
     if config["material"] not in MATERIALS:
@@ -130,7 +130,8 @@ def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple
         sheet, found, relaxed = _graphene(config, rng)
         defects += found
         box = tuple(map(float, sheet.box))
-        row |= {"n_pores": sum(d["type"] == "pore" for d in found), "mean_bond": _mean_carbon_bond(sheet), "relaxed": relaxed}
+        n_pores = sum(d["type"] == "pore" for d in found)
+        row |= {"n_pores": n_pores, "mean_bond": _mean_carbon_bond(sheet), "relaxed": relaxed}
         sites = sheet_sites(sheet)
     else:
         sites, box, found, twist, strain = _tmd_model(material, config, rng)
@@ -205,14 +206,17 @@ def _graphene(config: Mapping[str, Any], rng: np.random.Generator) -> tuple[Shee
             sheet = graphene_sheet(cell)
     counts = {name: _count(rng, bounds) for name, bounds in spec["defects"].items()}
     with _config_key("graphene.defects"):
-        sheet, placed = graphene_defects(sheet, counts, rng=rng, min_separation=spec["min_separation"], existing=tuple(records))
+        sheet, placed = graphene_defects(
+            sheet, counts, rng=rng, min_separation=spec["min_separation"], existing=tuple(records)
+        )
     records += placed
     relaxed = bool(records)
     n_pores = _count(rng, config["pores"]["count"])
     if n_pores:
         lo, hi = config["pores"]["radius"]
         if 2.0 * hi >= sheet.box.min():
-            raise ValueError(f"structures.pores.radius: {hi} Å pores do not fit the {sheet.box[0]:.1f} x {sheet.box[1]:.1f} Å cell")
+            lx, ly = sheet.box
+            raise ValueError(f"structures.pores.radius: {hi} Å pores do not fit the {lx:.1f} x {ly:.1f} Å cell")
         pores = np.column_stack([rng.uniform(0.0, 1.0, (n_pores, 2)) * sheet.box, rng.uniform(lo, hi, n_pores)])
         sheet = cut(sheet, in_pores(sheet.pos, pores, sheet.box))
         records += [{"type": "pore", "x": float(x), "y": float(y), "r": float(r)} for x, y, r in pores]
@@ -222,7 +226,7 @@ def _graphene(config: Mapping[str, Any], rng: np.random.Generator) -> tuple[Shee
 
 
 def _tmd_model(material: str, config: Mapping[str, Any], rng: np.random.Generator):
-    """TMD monolayer, MoS2 on graphene or twisted bilayer MoS2: sites, cell, defects, twist [deg], strain of the top layer."""
+    """TMD monolayer, MoS2 on graphene or twisted bilayer MoS2: sites, cell, defects, twist [deg], top-layer strain."""
     cell, spec = tuple(config["cell"]), config["tmd"]
     options = {k: spec[k] for k in ("chalcogen_vacancy", "chalcogen_double_vacancy", "metal_vacancy", "substitutions")}
     if material in TMDS:
@@ -238,7 +242,8 @@ def _tmd_model(material: str, config: Mapping[str, Any], rng: np.random.Generato
         if bottom == "graphene":
             layers = [(1, INTERLAYER[("graphene", "MoS2")], top)]
         else:
-            layers = [(0, 0.0, tmd_layer("MoS2", cell, box=box, angle=cc["bottom_angle"])), (1, INTERLAYER[("MoS2", "MoS2")], top)]
+            bottom_layer = tmd_layer("MoS2", cell, box=box, angle=cc["bottom_angle"])
+            layers = [(0, 0.0, bottom_layer), (1, INTERLAYER[("MoS2", "MoS2")], top)]
     frames, records = [], []
     if material == "MoS2_on_graphene":
         frames.append(sheet_sites(graphene_sheet(cell, box=box, angle=cc["bottom_angle"])))
@@ -250,12 +255,15 @@ def _tmd_model(material: str, config: Mapping[str, Any], rng: np.random.Generato
     return pd.concat(frames, ignore_index=True), box, records, twist, strain
 
 
-def _second_layer(config: Mapping[str, Any], box: tuple[float, float], rng: np.random.Generator) -> tuple[pd.DataFrame, float, str]:
+def _second_layer(
+    config: Mapping[str, Any], box: tuple[float, float], rng: np.random.Generator
+) -> tuple[pd.DataFrame, float, str]:
     """The partial second carbon layer of Leist et al.: sites (layer 1), spacing [Å], kind."""
     spec = config["bilayer"]
     kind = str(rng.choice(spec["kind"]))
     spacing = float(rng.uniform(*spec["spacing"]))
-    sheet, _ = second_layer(box, kind=kind, coverage=float(rng.uniform(*spec["coverage"])), rng=rng, radius_spread=config["radius_spread"])
+    coverage = float(rng.uniform(*spec["coverage"]))
+    sheet, _ = second_layer(box, kind=kind, coverage=coverage, rng=rng, radius_spread=config["radius_spread"])
     if config["relax"] and kind == "amorphous_carbon":
         sheet = relax_sheet(sheet)
     return sheet_sites(sheet, layer=1, z=spacing), spacing, kind

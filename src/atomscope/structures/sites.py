@@ -210,7 +210,9 @@ def sites_to_atoms(
     return Atoms(symbols=list(rows["element"]), positions=positions, cell=[lx, ly, thickness], pbc=True)
 
 
-def to_extxyz(sites: pd.DataFrame, cell: tuple[float, float], path: str | os.PathLike, *, thickness: float | None = None) -> None:
+def to_extxyz(
+    sites: pd.DataFrame, cell: tuple[float, float], path: str | os.PathLike, *, thickness: float | None = None
+) -> None:
     """Write a model to an extended-XYZ file that ASE (``ase.io.read(path, ":")``) and OVITO open.
 
     One frame per configuration: frame 0 is the equilibrium model with every site (centres

@@ -19,7 +19,7 @@ from atomscope._shared.validation import check_positive, make_rng
 from atomscope.structures._periodic import minimum_image, wrap
 from atomscope.structures._sheet import Sheet, bonds_by_distance, cut, make_sheet
 from atomscope.structures.amorphous import amorphous_sheet
-from atomscope.structures.crystals import LATTICE_CONSTANTS, unit_cell
+from atomscope.structures.crystals import GRAPHENE_BOND_CUTOFF, LATTICE_CONSTANTS, MAX_CELL_GROWTH, unit_cell
 from atomscope.structures.sites import make_sites
 
 __all__ = ["INTERLAYER", "coincidence_cell", "contamination", "second_layer"]
@@ -35,8 +35,6 @@ INTERLAYER = {
     ("graphene", "MoSe2"): 3.4 + 3.34 / 2,
     ("graphene", "WS2"): 3.4 + 3.14 / 2,
 }
-#: A coincidence cell may exceed the requested cell by at most this factor per side.
-_MAX_CELL_GROWTH = 1.25
 #: Contamination: atoms per Å³ (amorphous hydrocarbon, ~1.5 g/cm³ at one H per two C),
 #: fraction of H, closest distance between atoms [Å], gap below the lowest atoms [Å].
 _CONTAMINATION_DENSITY = 0.09
@@ -97,7 +95,7 @@ def coincidence_cell(
     if not 0.0 <= lo <= hi <= 120.0:
         raise ValueError(f"`twist` must be (lo, hi) [deg] with 0 <= lo <= hi <= 120, got {twist!r}")
     rng = make_rng(rng)
-    longest = min(lx, ly / np.sqrt(3.0)) * _MAX_CELL_GROWTH
+    longest = min(lx, ly / np.sqrt(3.0)) * MAX_CELL_GROWTH
     vb = _lattice_vectors(bottom, int(np.ceil(2 * longest / LATTICE_CONSTANTS[bottom])) + 1)
     vt = _lattice_vectors(top, int(np.ceil(2 * longest / LATTICE_CONSTANTS[top])) + 1)
     lb, lt = np.hypot(vb[:, 0], vb[:, 1]), np.hypot(vt[:, 0], vt[:, 1])
@@ -109,14 +107,15 @@ def coincidence_cell(
     vt, lt = vt[order], lt[order]
     rows = []
     for k in np.argsort(lb, kind="stable"):
-        first, last = np.searchsorted(lt, lb[k] / (1 + max_strain)), np.searchsorted(lt, lb[k] / (1 - max_strain), side="right")
+        first = np.searchsorted(lt, lb[k] / (1 + max_strain))
+        last = np.searchsorted(lt, lb[k] / (1 - max_strain), side="right")
         for j in range(first, last):
             phi_t = np.degrees(np.arctan2(vt[j, 1], vt[j, 0]))
             twist_angle = np.round(np.mod(phi_b[k] - phi_t, 120.0), 6)  # rounded: equal twists tie, the shortest T wins
             rows.append((0.0 if twist_angle == 120.0 else twist_angle, lb[k], phi_b[k], phi_t, lb[k] / lt[j]))
     options = np.array(rows).reshape(-1, 5)
     nx, ny = np.ceil(lx / options[:, 1] - 1e-9), np.ceil(ly / (np.sqrt(3.0) * options[:, 1]) - 1e-9)
-    fits = (nx * options[:, 1] <= _MAX_CELL_GROWTH * lx) & (ny * np.sqrt(3.0) * options[:, 1] <= _MAX_CELL_GROWTH * ly)
+    fits = (nx * options[:, 1] <= MAX_CELL_GROWTH * lx) & (ny * np.sqrt(3.0) * options[:, 1] <= MAX_CELL_GROWTH * ly)
     options, nx, ny = options[fits], nx[fits], ny[fits]
     inside = (options[:, 0] >= lo - 1e-9) & (options[:, 0] <= hi + 1e-9)
     if not inside.any():
@@ -145,7 +144,8 @@ def _ellipse(box: np.ndarray, coverage: float, rng: np.random.Generator) -> tupl
     if 2.0 * major > 0.95 * box.min():  # too long to fit without touching its periodic image: make it round
         aspect, major = 1.0, np.sqrt(area / np.pi)
     if 2.0 * major > 0.95 * box.min():
-        raise ValueError(f"`coverage` {coverage:g}: an ellipse of that area does not fit in the {box[0]:.1f} x {box[1]:.1f} Å cell")
+        lx, ly = box
+        raise ValueError(f"`coverage` {coverage:g}: an ellipse of that area does not fit in the {lx:.1f} x {ly:.1f} Å cell")
     return rng.uniform(0.0, 1.0, 2) * box, major, major / aspect, rng.uniform(0.0, np.pi)
 
 
@@ -197,7 +197,8 @@ def second_layer(
     if kind == "amorphous_carbon":
         sheet, _ = amorphous_sheet(tuple(box), rng=rng, radius_spread=radius_spread)
         stretch = box / sheet.box  # the network's own cell differs by ~1 %
-        sheet = make_sheet(sheet.pos * stretch, sheet.bonds, box, "C", rings=(sheet.owner, sheet.member), reference=sheet.centres * stretch)
+        rings = (sheet.owner, sheet.member)
+        sheet = make_sheet(sheet.pos * stretch, sheet.bonds, box, "C", rings=rings, reference=sheet.centres * stretch)
         angle = float("nan")
     elif kind == "graphene":
         angle = float(rng.uniform(0.0, 60.0))
@@ -205,12 +206,17 @@ def second_layer(
     else:
         raise ValueError(f"`kind` must be 'amorphous_carbon' or 'graphene', got {kind!r}")
     sheet = cut(sheet, ~_inside_ellipse(sheet.pos, box, centre, major, minor, phi))
-    info = {"centre": tuple(map(float, centre)), "axes": (float(major), float(minor)), "orientation": float(np.degrees(phi)), "angle": angle}
+    info = {
+        "centre": tuple(map(float, centre)),
+        "axes": (float(major), float(minor)),
+        "orientation": float(np.degrees(phi)),
+        "angle": angle,
+    }
     return sheet, info
 
 
 def _graphene_flake(box: np.ndarray, centre: np.ndarray, radius: float, angle: float, rng: np.random.Generator) -> Sheet:
-    """Graphene rotated by ``angle`` [deg] within ``radius`` [Å] of ``centre``, wrapped into the cell (no seam: 2 radius < cell)."""
+    """Graphene turned by ``angle`` [deg] within ``radius`` [Å] of ``centre``, wrapped (no seam: 2 radius < cell)."""
     unit = unit_cell("graphene")
     phi = np.radians(angle)
     rot = np.array([[np.cos(phi), -np.sin(phi)], [np.sin(phi), np.cos(phi)]])
@@ -221,7 +227,7 @@ def _graphene_flake(box: np.ndarray, centre: np.ndarray, radius: float, angle: f
     xy = (points[:, None, :] + basis[None]).reshape(-1, 2)
     xy = xy[np.hypot(xy[:, 0], xy[:, 1]) <= radius + 2.0] + centre
     pos = wrap(xy, box)
-    return make_sheet(pos, bonds_by_distance(pos, box, 0.75 * LATTICE_CONSTANTS["graphene"]), box, "C")
+    return make_sheet(pos, bonds_by_distance(pos, box, GRAPHENE_BOND_CUTOFF), box, "C")
 
 
 def contamination(
@@ -264,7 +270,9 @@ def contamination(
     box = np.array([check_positive(b, "box") for b in box])
     lo, hi = (check_positive(r, "radius") for r in radius)
     if lo > hi or 2.0 * hi >= box.min():
-        raise ValueError(f"`radius` must be (lo, hi) [Å] with lo <= hi and 2 hi below the cell side {box.min():.1f} Å, got {radius!r}")
+        raise ValueError(
+            f"`radius` must be (lo, hi) [Å] with lo <= hi and 2 hi below the cell side {box.min():.1f} Å, got {radius!r}"
+        )
     rng = make_rng(rng)
     xyz, clusters = [], []
     for _ in range(int(count)):
@@ -279,7 +287,8 @@ def contamination(
     xyz[:, :2] = wrap(xyz[:, :2], box)
     xyz = _thin(xyz, box, _CONTAMINATION_MIN_DISTANCE)
     element = np.where(rng.random(len(xyz)) < _CONTAMINATION_H, "H", "C")
-    sites = make_sites(kind=np.full(len(xyz), "atom"), xyz=xyz, element=element, layer=layer, species_class=np.full(len(xyz), "contamination"))
+    n = len(xyz)
+    sites = make_sites(kind=np.full(n, "atom"), xyz=xyz, element=element, layer=layer, species_class=np.full(n, "contamination"))
     return sites, clusters
 
 

@@ -17,6 +17,7 @@ from scipy.spatial import cKDTree
 
 from atomscope._shared.validation import check_int, check_positive, make_rng
 from atomscope.structures._periodic import wrap
+from atomscope.structures.crystals import CHALCOGENS
 from atomscope.structures.sites import label_sites
 
 __all__ = ["FULL_COORDINATION", "coordination", "frozen_phonons", "vibration_amplitudes"]
@@ -24,7 +25,6 @@ __all__ = ["FULL_COORDINATION", "coordination", "frozen_phonons", "vibration_amp
 #: Bulk coordination by element; elements not listed are TMD metals (6).
 FULL_COORDINATION = {"H": 1, "C": 3, "N": 3, "Si": 3, "O": 3, "S": 3, "Se": 3, "Te": 3}
 _ORGANIC = ("H", "C", "N", "Si")
-_CHALCOGENS = ("O", "S", "Se", "Te")
 #: Two atoms of one layer are bonded when closer than this factor times the sum of their
 #: covalent radii (C-C 1.82 Å, Mo-S 3.1 Å) and their elements can bond (organic-organic or
 #: metal-chalcogen; metal-metal and chalcogen-chalcogen pairs of a TMD never count).
@@ -48,7 +48,7 @@ def coordination(sites: pd.DataFrame, cell: tuple[float, float]) -> np.ndarray:
     d = xyz[j] - xyz[i]
     d[:, :2] -= box * np.round(d[:, :2] / box)
     organic = np.isin(elements, _ORGANIC)
-    chalcogen = np.isin(elements, _CHALCOGENS)
+    chalcogen = np.isin(elements, CHALCOGENS)
     metal = ~organic & ~chalcogen
     can_bond = (organic[i] & organic[j]) | (metal[i] & chalcogen[j]) | (chalcogen[i] & metal[j])
     bonded = can_bond & (atoms["layer"].to_numpy()[i] == atoms["layer"].to_numpy()[j])
