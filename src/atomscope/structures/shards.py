@@ -66,12 +66,12 @@ def _with_defaults(config: Mapping[str, Any], defaults: Mapping[str, Any] = DEFA
 
 
 @contextmanager
-def _config_key(key: str) -> Iterator[None]:
-    """Re-raise a library ``ValueError`` with the config key it came from."""
+def _config_key(key: str = "") -> Iterator[None]:
+    """Re-raise a library ``ValueError`` prefixed with the config section (``structures.<key>``) it came from."""
     try:
         yield
     except ValueError as err:
-        raise ValueError(f"structures.{key}: {err}") from err
+        raise ValueError(f"{'.'.join(filter(None, ('structures', key)))}: {err}") from err
 
 
 def _count(rng: np.random.Generator, bounds) -> int:
@@ -113,7 +113,7 @@ def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple
     if material == "amorphous_carbon":
         lo, hi = config["pores"]["count"]
         n_pores = int(rng.integers(lo, hi + 1))  # drawn even for (0, 0): the default run keeps its random stream
-        with _config_key("pores"):
+        with _config_key():  # the message names the parameter: radius, radius_spread, cell, pore_radius
             sites, info = amorphous_carbon(
                 tuple(config["cell"]),
                 rng=rng,
