@@ -17,5 +17,6 @@ if __name__ == "__main__":
     sites, models = build_shard(cfg, n_models=n_models, first_model=first, rng=stage_rng(dataset["seed"], "structures", shard))
     log.info("built %d models, %d atoms", len(models), int((sites["kind"] == "atom").sum()))
     units = {"x": "Å", "y": "Å", "z": "Å", "cell_x": "Å", "cell_y": "Å", "radius": "Å", "mean_bond": "Å"}
+    units |= {"layer_spacing": "Å", "twist": "deg", "defects": "JSON; x, y, r in Å, angle in deg"}
     write_table(sites, snakemake.output.sites, config={"structures": cfg, "dataset": dataset}, units=units)
     write_table(models, snakemake.output.models, config={"structures": cfg, "dataset": dataset}, units=units)

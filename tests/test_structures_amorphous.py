@@ -11,7 +11,7 @@ from scipy.spatial import cKDTree
 from atomscope.structures import amorphous_carbon, poisson_disk, sites_to_atoms
 
 CUTOFF = 1.85  # [Å] geometric C-C bond cutoff
-COLUMNS = ["kind", "x", "y", "z", "Z", "element", "layer", "ring_size", "species_class", "at_pore_edge"]
+COLUMNS = ["kind", "x", "y", "z", "Z", "element", "layer", "ring_size", "species_class", "at_pore_edge", "in_monolayer", "configuration"]
 
 
 def _atoms_xy(sites):
@@ -65,7 +65,7 @@ def test_sites_table_contract(model):
     assert set(atoms["element"]) == {"C"} and set(atoms["Z"]) == {6} and set(atoms["species_class"]) == {"C"}
     assert set(centres["element"]) == {"X"} and set(centres["Z"]) == {0} and set(centres["species_class"]) == {"centre"}
     assert (atoms["ring_size"] == 0).all() and (sites["layer"] == 0).all() and (sites["z"] == 0.0).all()
-    assert not sites["at_pore_edge"].any()
+    assert not sites["at_pore_edge"].any() and sites["in_monolayer"].all() and (sites["configuration"] == 0).all()
     lx, ly = info["cell"]
     assert sites["x"].between(0.0, lx, inclusive="left").all() and sites["y"].between(0.0, ly, inclusive="left").all()
     # the default radius keeps the final cell close to the requested one

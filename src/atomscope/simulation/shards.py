@@ -10,7 +10,7 @@ import pandas as pd
 from atomscope.simulation.hrtem import exit_wave, hrtem_image
 from atomscope.simulation.noise import poisson_noise
 from atomscope.simulation.targets import gaussian_heatmap
-from atomscope.structures import sites_to_atoms
+from atomscope.structures import label_sites, sites_to_atoms
 
 __all__ = ["TARGET_NAMES", "draw_microscope", "simulate_model", "simulate_shard", "sites_in_view"]
 
@@ -48,6 +48,9 @@ def simulate_model(
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Simulate one noisy HRTEM image of a model and its target heat maps.
 
+    The image is of the equilibrium model (configuration 0); frozen-phonon configurations
+    (1..N), when the sites hold them, are not averaged yet. Targets mark configuration 0.
+
     Returns
     -------
     image : ndarray (1, S, S) float32
@@ -73,10 +76,11 @@ def simulate_model(
             f"image_size_px={size}: enlarge `structures.cell` or lower `simulation.image_size_px`"
         )
     image = poisson_noise(np.clip(clean[:size, :size], 0, None), dose=params["dose"], sampling=sampling, rng=rng)
+    labels = label_sites(sites)
     targets = np.stack(
         [
             gaussian_heatmap(
-                sites.loc[sites["kind"] == kind, ["x", "y"]].to_numpy(),
+                labels.loc[labels["kind"] == kind, ["x", "y"]].to_numpy(),
                 (size, size),
                 sampling,
                 sigma=target_sigma,
@@ -125,7 +129,9 @@ def sites_in_view(sites: pd.DataFrame, cell: tuple[float, float], shape: tuple[i
 
     The image is the top-left corner of the cell (pixel (r, c) at x = c * sampling,
     y = r * sampling); periodic copies of sites are included where they appear in view.
+    Only the equilibrium rows (configuration 0) are labels; frozen-phonon copies are dropped.
     """
+    sites = label_sites(sites)
     height, width = shape
     limit_x, limit_y = (width - 0.5) * sampling, (height - 0.5) * sampling
     copies = [

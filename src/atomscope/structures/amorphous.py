@@ -5,20 +5,23 @@ tessellation gives the carbon atoms (the Voronoi vertices, each three-fold by co
 and the C-C bonds (the Voronoi edges), and the seeds become the polygon centres that the
 networks learn to find. A short spring relaxation evens out the bond lengths without
 changing the topology, the model is scaled to the requested mean bond length and circular
-pores are cut out.
+pores are cut out. Optionally a valence force field relaxes bond lengths and angles
+(:mod:`atomscope.structures.relax`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from ase import Atoms
 from scipy.sparse import coo_matrix
-from scipy.spatial import Delaunay
 
 from atomscope._shared.validation import check_positive, make_rng
+from atomscope.structures._periodic import minimum_image, pair_distances, wrap
+from atomscope.structures._sheet import Sheet, cut, make_sheet, sheet_sites
+from atomscope.structures._voronoi import voronoi_network
+from atomscope.structures.relax import relax_sheet
 
-__all__ = ["amorphous_carbon", "poisson_disk", "sites_to_atoms"]
+__all__ = ["amorphous_carbon", "amorphous_sheet", "poisson_disk"]
 
 #: Default ``radius`` in units of ``bond_length`` is DEFAULT_RADIUS_PER_BOND * exp(DEFAULT_RADIUS_SPREAD_GAIN
 #: * radius_spread**2): measured so that the final cell matches the requested one within ~1 %
@@ -176,7 +179,38 @@ class _Bridson:
             else:
                 active[a] = active[-1]
                 active.pop()
-        return _wrap(self.points[: self.n], self.box)
+        return wrap(self.points[: self.n], self.box)
+
+
+def amorphous_sheet(
+    cell: tuple[float, float],
+    *,
+    rng: Rng,
+    radius: float | None = None,
+    radius_spread: float = 0.0,
+    bond_length: float = 1.42,
+) -> tuple[Sheet, float]:
+    """The pore-free periodic network of :func:`amorphous_carbon` and the seed radius used [Å].
+
+    Parameters are those of :func:`amorphous_carbon`. Every atom is three-fold; the cell of
+    the returned sheet is the requested one scaled to the mean bond ``bond_length``.
+    """
+    bond_length = check_positive(bond_length, "bond_length")
+    spread = _check_spread(radius_spread, MAX_MODEL_SPREAD)
+    if radius is None:
+        radius = bond_length * DEFAULT_RADIUS_PER_BOND * np.exp(DEFAULT_RADIUS_SPREAD_GAIN * spread**2)
+    radius = check_positive(radius, "radius")
+    rng = make_rng(rng)
+    box = _check_cell(cell, radius * (1.0 + 2.0 * spread))
+    seeds = poisson_disk(box, radius, rng=rng, radius_spread=spread)
+    pos, bonds, owner, member = voronoi_network(seeds, box, margin=4.0 * radius * (1.0 + 2.0 * spread))
+
+    scale = np.sqrt(len(pos) * _HONEYCOMB_AREA_PER_ATOM * bond_length**2 / np.prod(box))
+    pos, seeds, box = pos * scale, seeds * scale, box * scale
+    pos = _relax(pos, bonds, box, bond_length)
+    scale = bond_length / pair_distances(pos, bonds, box).mean()
+    pos, seeds, box = wrap(pos * scale, box * scale), seeds * scale, box * scale
+    return make_sheet(pos, bonds, box, "C", rings=(owner, member), reference=seeds), radius
 
 
 def amorphous_carbon(
@@ -188,12 +222,14 @@ def amorphous_carbon(
     n_pores: int = 0,
     pore_radius: tuple[float, float] = (3.0, 6.0),
     bond_length: float = 1.42,
+    relax: bool = False,
 ) -> tuple[pd.DataFrame, dict]:
     """Periodic model of amorphous monolayer carbon with polygon centres and optional pores.
 
     Poisson-disk seeds -> periodic Voronoi tessellation (atoms at the vertices, bonds along
     the edges, seeds as polygon centres) -> spring relaxation of the bond lengths at fixed
-    topology -> scaling of coordinates and cell to the mean bond ``bond_length`` -> pores.
+    topology -> scaling of coordinates and cell to the mean bond ``bond_length`` -> pores
+    -> optionally a valence-force-field relaxation (FIRE) of lengths and angles.
     Every atom of the pore-free network is three-fold coordinated.
 
     Parameters
@@ -217,149 +253,54 @@ def amorphous_carbon(
         Range (lo, hi) [Å] of the uniformly drawn pore radii in the final cell.
     bond_length
         Mean C-C bond length of the pore-free model [Å].
+    relax
+        Relax the model (with its pores) with the valence force field of
+        :mod:`atomscope.structures.relax` (equilibrium bond 1.42 Å, 120° angles) and FIRE.
 
     Returns
     -------
     sites : pandas.DataFrame
-        One row per site: ``kind`` ("atom" / "centre"), ``x``, ``y``, ``z`` [Å] (wrapped into
-        the cell, z = 0), ``Z`` (6 / 0), ``element`` ("C" / "X"), ``layer`` (0), ``ring_size``
-        (atoms of the polygon; 0 for atoms), ``species_class`` ("C" / "centre") and
-        ``at_pore_edge`` (atom belongs to a polygon cut by a pore). Centres sit at the mean
-        position of their polygon's atoms; centres of cut polygons are dropped.
+        One row per site, columns of :data:`atomscope.structures.sites.SITE_COLUMNS`:
+        ``kind`` ("atom" / "centre"), ``x``, ``y``, ``z`` [Å] (wrapped into the cell, z = 0),
+        ``Z`` (6 / 0), ``element`` ("C" / "X"), ``layer`` (0), ``ring_size`` (atoms of the
+        polygon; 0 for atoms), ``species_class`` ("C" / "centre"), ``at_pore_edge`` (atom
+        belongs to a polygon cut by a pore), ``in_monolayer`` (True) and ``configuration`` (0).
+        Centres sit at the mean position of their polygon's atoms; centres of cut polygons
+        are dropped.
     info : dict
         ``cell`` (Lx, Ly) [Å] final, ``n_atoms``, ``n_centres``, ``n_pores``, ``pores`` (one
         (x, y, r) [Å] per pore), ``radius`` [Å], ``radius_spread``, ``mean_bond`` [Å] (of the
         bonds between returned atoms). The pores are drawn after the network, so a call with
         pores cuts them out of the same network as the same call without.
     """
-    bond_length = check_positive(bond_length, "bond_length")
-    spread = _check_spread(radius_spread, MAX_MODEL_SPREAD)
-    if radius is None:
-        radius = bond_length * DEFAULT_RADIUS_PER_BOND * np.exp(DEFAULT_RADIUS_SPREAD_GAIN * spread**2)
-    radius = check_positive(radius, "radius")
     lo, hi = _check_pore_radius(pore_radius)
     n_pores = _check_count(n_pores, "n_pores")
     rng = make_rng(rng)
-
-    box = _check_cell(cell, radius * (1.0 + 2.0 * spread))
-    seeds = poisson_disk(box, radius, rng=rng, radius_spread=spread)
-    pos, bonds, owner, member = _voronoi_network(seeds, box, margin=4.0 * radius * (1.0 + 2.0 * spread))
-
-    scale = np.sqrt(len(pos) * _HONEYCOMB_AREA_PER_ATOM * bond_length**2 / np.prod(box))
-    pos, seeds, box = pos * scale, seeds * scale, box * scale
-    pos = _relax(pos, bonds, box, bond_length)
-    scale = bond_length / _pair_distances(pos, bonds, box).mean()
-    pos, seeds, box = _wrap(pos * scale, box * scale), seeds * scale, box * scale
-    centres = _ring_centres(pos, seeds, owner, member, box)
-
+    sheet, radius = amorphous_sheet(cell, rng=rng, radius=radius, radius_spread=radius_spread, bond_length=bond_length)
+    box = sheet.box
     if n_pores and 2.0 * hi >= box.min():
         raise ValueError(f"`pore_radius` {pore_radius!r} must stay below half the final cell {tuple(box)}")
     pores = np.column_stack([rng.uniform(0.0, 1.0, (n_pores, 2)) * box, rng.uniform(lo, hi, n_pores)])
-    keep_atom, keep_ring, edge = _cut_pores(pos, owner, member, len(seeds), pores, box)
-    ring_size = np.bincount(owner, minlength=len(seeds))
-    sites = _sites_frame(pos[keep_atom], edge[keep_atom], centres[keep_ring], ring_size[keep_ring])
-
-    kept = keep_atom[bonds].all(axis=1)
+    sheet = cut(sheet, in_pores(sheet.pos, pores, box))
+    if relax:
+        sheet = relax_sheet(sheet)
     info = {
         "cell": (float(box[0]), float(box[1])),
-        "n_atoms": int(keep_atom.sum()),
-        "n_centres": int(keep_ring.sum()),
+        "n_atoms": len(sheet.pos),
+        "n_centres": len(sheet.centres),
         "n_pores": n_pores,
         "pores": tuple(tuple(map(float, pore)) for pore in pores),
         "radius": radius,
-        "radius_spread": spread,
-        "mean_bond": float(_pair_distances(pos, bonds[kept], box).mean()) if kept.any() else float("nan"),
+        "radius_spread": float(radius_spread),
+        "mean_bond": float(pair_distances(sheet.pos, sheet.bonds, box).mean()) if len(sheet.bonds) else float("nan"),
     }
-    return sites, info
+    return sheet_sites(sheet), info
 
 
-def sites_to_atoms(sites: pd.DataFrame, cell: tuple[float, float], *, thickness: float = 4.0) -> Atoms:
-    """ASE ``Atoms`` of the atom rows of ``sites`` (centres dropped), for image simulation.
-
-    Parameters
-    ----------
-    sites
-        Sites table as returned by :func:`amorphous_carbon`.
-    cell
-        Cell sides (Lx, Ly) [Å], e.g. ``info["cell"]``.
-    thickness
-        Cell height [Å]; the layers are shifted up by ``thickness / 2``.
-
-    Returns
-    -------
-    ase.Atoms
-        Periodic in all three directions, cell (Lx, Ly, thickness) [Å].
-    """
-    thickness = check_positive(thickness, "thickness")
-    lx, ly = (check_positive(c, "cell") for c in cell)
-    atoms = sites[sites["kind"] == "atom"]
-    positions = atoms[["x", "y", "z"]].to_numpy(dtype=float) + [0.0, 0.0, thickness / 2.0]
-    return Atoms(symbols=list(atoms["element"]), positions=positions, cell=[lx, ly, thickness], pbc=True)
-
-
-def _voronoi_network(seeds: np.ndarray, box: np.ndarray, margin: float) -> tuple[np.ndarray, ...]:
-    """Atoms, bonds and polygons of the periodic Voronoi tessellation of ``seeds``.
-
-    Built from the dual Delaunay triangulation of the seeds and their periodic images within
-    ``margin`` [Å] of the cell (the triangulation that qhull computes for
-    ``scipy.spatial.Voronoi``): an atom is the circumcentre of a triangle, a bond joins two
-    triangles that share an edge, and the polygon of a seed is the fan of triangles around it.
-    Periodic images of a triangle are identified exactly, by the indices of its seeds and their
-    relative image shifts, so that no distance tolerance can merge two distinct vertices.
-
-    Returns atom positions (n, 2) [Å], bonds (m, 2) as atom index pairs, and the polygons as
-    two flat arrays ``owner`` (seed index) and ``member`` (atom index), one entry per corner.
-    """
-    n_seeds = len(seeds)
-    points, source, shift = _periodic_images(seeds, box, margin)
-    tri = Delaunay(points)
-    tid = np.unique(_triangle_keys(tri.simplices, source, shift), axis=0, return_inverse=True)[1]
-    kept = np.flatnonzero(np.any(tri.simplices < n_seeds, axis=1))  # triangles touching the cell's seeds
-    atoms, first = np.unique(tid[kept], return_index=True)
-    atom_of = np.full(tid.max() + 1, -1)
-    atom_of[atoms] = np.arange(len(atoms))
-    pos = _wrap(_circumcentres(points[tri.simplices[kept[first]]]), box)
-
-    nbr = tri.neighbors[kept]
-    rows, cols = np.nonzero(nbr >= 0)
-    pairs = atom_of[np.stack([tid[kept[rows]], tid[nbr[rows, cols]]], axis=1)]
-    rows, cols = np.nonzero(tri.simplices[kept] < n_seeds)
-    owner, member = tri.simplices[kept[rows], cols], atom_of[tid[kept[rows]]]
-    if np.any(pairs < 0):
-        raise RuntimeError("Delaunay triangle outside the periodic margin; widen the margin")
-    bonds = np.unique(np.sort(pairs, axis=1), axis=0)
-    if np.any(np.bincount(bonds.ravel(), minlength=len(atoms)) != 3):
-        raise RuntimeError("Voronoi network is not three-fold; the cell is too small for the seeds")
-    return pos, bonds, owner, member
-
-
-def _periodic_images(points: np.ndarray, box: np.ndarray, margin: float) -> tuple[np.ndarray, ...]:
-    """``points`` then their images within ``margin`` of the cell; source index and image shift of each."""
-    shifts = np.array([(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)])
-    shifts = shifts[np.argsort(np.abs(shifts).sum(axis=1), kind="stable")]  # (0, 0) first
-    images = points[None] + (shifts * box)[:, None]
-    inside = np.all((images > -margin) & (images < box + margin), axis=2)
-    inside[0] = True
-    index = np.broadcast_to(np.arange(len(points)), inside.shape)[inside]
-    which = np.broadcast_to(np.arange(len(shifts))[:, None], inside.shape)[inside]
-    return images[inside], index, shifts[which]
-
-
-def _triangle_keys(simplices: np.ndarray, source: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """Key per triangle equal for all its periodic images: seed indices sorted, shifts relative to the first."""
-    order = np.argsort(source[simplices], axis=1)
-    corners = np.take_along_axis(simplices, order, axis=1)
-    rel = shift[corners[:, 1:]] - shift[corners[:, :1]]
-    return np.concatenate([source[corners], rel.reshape(len(corners), 4)], axis=1)
-
-
-def _circumcentres(tri: np.ndarray) -> np.ndarray:
-    """Circumcentres of triangles given as corner coordinates, shape (n, 3, 2)."""
-    b, c = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
-    b2, c2 = np.einsum("ij,ij->i", b, b), np.einsum("ij,ij->i", c, c)
-    d = 2.0 * (b[:, 0] * c[:, 1] - b[:, 1] * c[:, 0])
-    u = np.stack([c[:, 1] * b2 - b[:, 1] * c2, b[:, 0] * c2 - c[:, 0] * b2], axis=1) / d[:, None]
-    return tri[:, 0] + u
+def in_pores(pos: np.ndarray, pores: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Which positions (n, 2) [Å] lie inside any of the circular ``pores`` (x, y, r) [Å] (periodic)."""
+    d = minimum_image(pos[:, None, :] - pores[None, :, :2], box)
+    return np.any(np.einsum("ijk,ijk->ij", d, d) < pores[None, :, 2] ** 2, axis=1)
 
 
 def _relax(pos: np.ndarray, bonds: np.ndarray, box: np.ndarray, bond_length: float) -> np.ndarray:
@@ -378,7 +319,7 @@ def _relax(pos: np.ndarray, bonds: np.ndarray, box: np.ndarray, bond_length: flo
     floor = _RELAX_FLOOR * bond_length
     near = np.concatenate([seconds, thirds])
     pos = _descend(pos, bonds, near, box, bond_length, floor, 0.0, _RELAX_WARMUP)
-    near = near[_pair_distances(pos, near, box) < floor + 0.5 * bond_length]
+    near = near[pair_distances(pos, near, box) < floor + 0.5 * bond_length]
     k_sp2 = _RELAX_SP2 * bond_length**2
     return _descend(pos, bonds, near, box, bond_length, floor, k_sp2, _RELAX_STEPS - _RELAX_WARMUP)
 
@@ -402,7 +343,7 @@ def _descend(
     D = coo_matrix((signs, (np.r_[rows, rows], np.r_[springs[:, 1], springs[:, 0]])), shape=(m, len(pos))).tocsr()
     DT, Db = D.T.tocsr(), D[:n_b]
     DbT = Db.T.tocsr()
-    shift = _minimum_image(D @ pos, box) - D @ pos  # the periodic image each spring spans, fixed
+    shift = minimum_image(D @ pos, box) - D @ pos  # the periodic image each spring spans, fixed
     velocity = np.zeros_like(pos)
     for _ in range(steps):
         d = D @ pos + shift
@@ -441,63 +382,6 @@ def _new_pairs(pairs: np.ndarray, known: np.ndarray, n: int) -> np.ndarray:
     """``pairs`` as unique (i < j) rows, without self-pairs and without the rows of ``known`` (i < j)."""
     pairs = np.unique(np.sort(pairs[pairs[:, 0] != pairs[:, 1]], axis=1), axis=0)
     return pairs[~np.isin(pairs @ (n, 1), known @ (n, 1))]
-
-
-def _ring_centres(
-    pos: np.ndarray, seeds: np.ndarray, owner: np.ndarray, member: np.ndarray, box: np.ndarray
-) -> np.ndarray:
-    """Mean position of each polygon's atoms (minimum image around its seed), wrapped into the cell."""
-    d = _minimum_image(pos[member] - seeds[owner], box)
-    count = np.bincount(owner, minlength=len(seeds))[:, None]
-    mean = np.stack([np.bincount(owner, d[:, 0], len(seeds)), np.bincount(owner, d[:, 1], len(seeds))], axis=1)
-    return _wrap(seeds + mean / count, box)
-
-
-def _cut_pores(
-    pos: np.ndarray, owner: np.ndarray, member: np.ndarray, n_rings: int, pores: np.ndarray, box: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Kept atoms, kept polygons and pore-edge atoms for circular ``pores`` (x, y, r) [Å]."""
-    d = _minimum_image(pos[:, None, :] - pores[None, :, :2], box)
-    removed = np.any(np.einsum("ijk,ijk->ij", d, d) < pores[None, :, 2] ** 2, axis=1)
-    cut = np.bincount(owner, removed[member], n_rings) > 0
-    edge = np.zeros(len(pos), bool)
-    edge[member[cut[owner]]] = True
-    return ~removed, ~cut, edge & ~removed
-
-
-def _sites_frame(atoms: np.ndarray, edge: np.ndarray, centres: np.ndarray, ring_size: np.ndarray) -> pd.DataFrame:
-    n_a, n_c = len(atoms), len(centres)
-    is_atom = np.r_[np.ones(n_a, bool), np.zeros(n_c, bool)]
-    xy = np.concatenate([atoms, centres])
-    return pd.DataFrame(
-        {
-            "kind": np.where(is_atom, "atom", "centre"),
-            "x": xy[:, 0],
-            "y": xy[:, 1],
-            "z": np.zeros(n_a + n_c),
-            "Z": np.where(is_atom, 6, 0),
-            "element": np.where(is_atom, "C", "X"),
-            "layer": np.zeros(n_a + n_c, dtype=int),
-            "ring_size": np.r_[np.zeros(n_a, int), ring_size],
-            "species_class": np.where(is_atom, "C", "centre"),
-            "at_pore_edge": np.r_[edge, np.zeros(n_c, bool)],
-        }
-    )
-
-
-def _pair_distances(pos: np.ndarray, pairs: np.ndarray, box: np.ndarray) -> np.ndarray:
-    d = _minimum_image(pos[pairs[:, 1]] - pos[pairs[:, 0]], box)
-    return np.sqrt(np.einsum("ij,ij->i", d, d))
-
-
-def _minimum_image(d: np.ndarray, box: np.ndarray) -> np.ndarray:
-    return d - box * np.round(d / box)
-
-
-def _wrap(pos: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """Positions wrapped into [0, L); ``np.mod`` alone can return L for tiny negative values."""
-    out = pos - box * np.floor(pos / box)
-    return np.where(out >= box, 0.0, out)
 
 
 def _check_cell(cell: tuple[float, float], max_radius: float) -> np.ndarray:

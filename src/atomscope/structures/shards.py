@@ -1,15 +1,82 @@
-"""A shard of atomic models, built from the ``structures`` config section."""
+"""A shard of atomic models, built from the ``structures`` config section.
+
+One model per image: the material's layer(s) with their defects (:data:`MATERIALS`), then
+for carbon materials optionally a partial second layer, then optional contamination, the
+monolayer label, and optional frozen-phonon configurations. Every draw comes from the
+shard's ``rng``; with the default config (amorphous carbon, no extras) the draws are those
+of the first version of this stage, so its models are unchanged.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import copy
+import json
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 
-from atomscope.structures.amorphous import amorphous_carbon
+from atomscope.structures._periodic import pair_distances
+from atomscope.structures._sheet import Sheet, cut, sheet_sites
+from atomscope.structures.amorphous import amorphous_carbon, in_pores
+from atomscope.structures.crystals import TMDS, aligned_cell, graphene_sheet, tmd_layer, tmd_sites
+from atomscope.structures.defects import GRAPHENE_DEFECTS, graphene_bicrystal, graphene_defects, tmd_defects
+from atomscope.structures.relax import relax_sheet
+from atomscope.structures.sites import label_monolayer, monolayer_map
+from atomscope.structures.stacking import INTERLAYER, coincidence_cell, contamination, second_layer
+from atomscope.structures.vibrations import frozen_phonons
 
-__all__ = ["build_shard"]
+__all__ = ["DEFAULTS", "MATERIALS", "build_model", "build_shard"]
+
+MATERIALS = ("amorphous_carbon", "graphene", "MoS2", "MoSe2", "WS2", "MoS2_on_graphene", "twisted_bilayer_MoS2")
+
+#: Defaults of every ``structures`` key, equal to those of workflow/schemas/config.schema.yaml
+#: (a test keeps them equal), so the library builds from a partial section too.
+DEFAULTS: dict[str, Any] = {
+    "material": "amorphous_carbon",
+    "cell": [40.0, 40.0],
+    "radius": None,
+    "radius_spread": 0.0,
+    "pores": {"count": [0, 2], "radius": [3.0, 6.0]},
+    "relax": False,
+    "bilayer": {"probability": 0.0, "kind": ["amorphous_carbon", "graphene"], "spacing": [1.0, 5.0], "coverage": [0.3, 0.7]},
+    "contamination": {"count": [0, 0], "radius": [4.0, 8.0]},
+    "graphene": {
+        "defects": {name: [0, 0] for name in GRAPHENE_DEFECTS},
+        "min_separation": 8.0,
+        "grain_boundary": {"probability": 0.0, "angle": [10.0, 50.0]},
+    },
+    "tmd": {"chalcogen_vacancy": 0.0, "chalcogen_double_vacancy": 0.0, "metal_vacancy": 0.0, "substitutions": {}},
+    "twist": [0.0, 60.0],
+    "vibrations": {"configurations": 0, "amplitude": 0.08, "gain": 0.5},
+}
+#: Pixel size of the grid on which the monolayer fraction of a model is measured [Å].
+_MONOLAYER_SAMPLING = 0.5
+
+
+def _with_defaults(config: Mapping[str, Any], defaults: Mapping[str, Any] = DEFAULTS) -> dict[str, Any]:
+    out = copy.deepcopy(dict(defaults))
+    for key, value in config.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) and out[key]:
+            out[key] = _with_defaults(value, out[key])
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+@contextmanager
+def _config_key(key: str = "") -> Iterator[None]:
+    """Re-raise a library ``ValueError`` prefixed with the config section (``structures.<key>``) it came from."""
+    try:
+        yield
+    except ValueError as err:
+        raise ValueError(f"{'.'.join(filter(None, ('structures', key)))}: {err}") from err
+
+
+def _count(rng: np.random.Generator, bounds) -> int:
+    lo, hi = bounds
+    return int(rng.integers(lo, hi + 1)) if hi > 0 else 0
 
 
 def build_shard(
@@ -17,36 +84,186 @@ def build_shard(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Build ``n_models`` models numbered from ``first_model``.
 
-    Returns the sites (one row per atom or centre, with a ``model`` column) and one row per
-    model (``model``, ``material``, ``cell_x``, ``cell_y`` [Å], counts and parameters).
+    Returns the sites (one row per atom, centre or vacancy, with a ``model`` column; see
+    :mod:`atomscope.structures.sites`) and one row per model: ``model``, ``material``,
+    ``cell_x``, ``cell_y`` [Å], ``n_atoms``, ``n_centres``, ``n_pores``, ``radius`` [Å],
+    ``radius_spread``, ``mean_bond`` [Å] (carbon layers; NaN otherwise), ``n_layers``,
+    ``n_vacancies``, ``n_defects``, ``defects`` (JSON list of ``{"type", "x", "y", ...}`` [Å]),
+    ``twist`` [deg] and ``strain`` (top layer, stacked materials), ``second_layer``, ``layer_spacing``
+    [Å], ``monolayer_fraction`` (of the cell area), ``configurations`` (frozen phonons) and ``relaxed``.
     """
-    material = config["material"]
-    if material != "amorphous_carbon":
-        raise ValueError(f"structures.material: unknown material {material!r}; supported: 'amorphous_carbon'")
-    lo, hi = config["pores"]["count"]
+    config = _with_defaults(config)
+    if config["material"] not in MATERIALS:
+        raise ValueError(f"structures.material: unknown material {config['material']!r}; supported: {list(MATERIALS)}")
     sites, models = [], []
     for model in range(first_model, first_model + n_models):
-        n_pores = int(rng.integers(lo, hi + 1))
-        frame, info = amorphous_carbon(
-            tuple(config["cell"]),
-            rng=rng,
-            radius_spread=config["radius_spread"],
-            n_pores=n_pores,
-            pore_radius=tuple(config["pores"]["radius"]),
-        )
+        frame, row = build_model(config, rng=rng)
         sites.append(frame.assign(model=model))
-        models.append(
-            {
-                "model": model,
-                "material": material,
-                "cell_x": info["cell"][0],
-                "cell_y": info["cell"][1],
-                "n_atoms": info["n_atoms"],
-                "n_centres": info["n_centres"],
-                "n_pores": info["n_pores"],
-                "radius": info["radius"],
-                "radius_spread": info["radius_spread"],
-                "mean_bond": info["mean_bond"],
-            }
-        )
+        models.append({"model": model, **row})
     return pd.concat(sites, ignore_index=True), pd.DataFrame(models)
+
+
+def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
+    """One model from a ``structures`` config section: sites and its row of the models table (without ``model``)."""
+    config = _with_defaults(config)
+    material = config["material"]
+    row = {"material": material, "n_pores": 0, "radius": np.nan, "radius_spread": np.nan, "mean_bond": np.nan}
+    row |= {"twist": np.nan, "strain": np.nan, "second_layer": "", "layer_spacing": np.nan, "relaxed": bool(config["relax"])}
+    defects: list[dict] = []
+    if material == "amorphous_carbon":
+        lo, hi = config["pores"]["count"]
+        n_pores = int(rng.integers(lo, hi + 1))  # drawn even for (0, 0): the default run keeps its random stream
+        with _config_key():  # the message names the parameter: radius, radius_spread, cell, pore_radius
+            sites, info = amorphous_carbon(
+                tuple(config["cell"]),
+                rng=rng,
+                radius=config["radius"],
+                radius_spread=config["radius_spread"],
+                n_pores=n_pores,
+                pore_radius=tuple(config["pores"]["radius"]),
+                relax=config["relax"],
+            )
+        box = info["cell"]
+        row |= {k: info[k] for k in ("n_pores", "radius", "radius_spread", "mean_bond")}
+        defects += [{"type": "pore", "x": x, "y": y, "r": r} for x, y, r in info["pores"]]
+    elif material == "graphene":
+        sheet, found, relaxed = _graphene(config, rng)
+        defects += found
+        box = tuple(map(float, sheet.box))
+        n_pores = sum(d["type"] == "pore" for d in found)
+        row |= {"n_pores": n_pores, "mean_bond": _mean_carbon_bond(sheet), "relaxed": relaxed}
+        sites = sheet_sites(sheet)
+    else:
+        sites, box, found, twist, strain = _tmd_model(material, config, rng)
+        defects += found
+        row |= {"twist": twist, "strain": strain, "relaxed": False}
+    if material in ("amorphous_carbon", "graphene") and config["bilayer"]["probability"] > 0:
+        if rng.random() < config["bilayer"]["probability"]:
+            with _config_key("bilayer"):
+                top, spacing, kind = _second_layer(config, box, rng)
+            sites = pd.concat([sites, top], ignore_index=True)
+            row |= {"second_layer": kind, "layer_spacing": spacing}
+    n_clusters = _count(rng, config["contamination"]["count"])
+    if n_clusters:
+        atoms = sites[sites["kind"] == "atom"]
+        with _config_key("contamination"):
+            dirt, clusters = contamination(
+                box,
+                count=n_clusters,
+                radius=tuple(config["contamination"]["radius"]),
+                z_base=float(atoms["z"].max()),
+                layer=int(atoms["layer"].max()) + 1,
+                rng=rng,
+            )
+        sites = pd.concat([sites, dirt], ignore_index=True)
+        defects += clusters
+    sites = label_monolayer(sites, box)
+    row["monolayer_fraction"] = float(monolayer_map(sites, box, sampling=_MONOLAYER_SAMPLING).mean())
+    if config["vibrations"]["configurations"]:
+        with _config_key("vibrations"):
+            vib = config["vibrations"]
+            sites = frozen_phonons(
+                sites, box, configurations=vib["configurations"], amplitude=vib["amplitude"], gain=vib["gain"], rng=rng
+            )
+    base = sites[sites["configuration"] == 0]
+    layers = base.loc[(base["kind"] == "atom") & (base["species_class"] != "contamination"), "layer"]
+    return sites, {
+        "material": material,
+        "cell_x": float(box[0]),
+        "cell_y": float(box[1]),
+        "n_atoms": int((base["kind"] == "atom").sum()),
+        "n_centres": int((base["kind"] == "centre").sum()),
+        **{k: row[k] for k in ("n_pores", "radius", "radius_spread", "mean_bond")},
+        "n_layers": int(layers.nunique()),
+        "n_vacancies": int((base["kind"] == "vacancy").sum()),
+        "n_defects": len(defects),
+        "defects": json.dumps(defects),
+        **{k: row[k] for k in ("twist", "strain", "second_layer", "layer_spacing", "monolayer_fraction")},
+        "configurations": int(config["vibrations"]["configurations"]),
+        "relaxed": bool(row["relaxed"]),
+    }
+
+
+def _mean_carbon_bond(sheet: Sheet) -> float:
+    return float(pair_distances(sheet.pos, sheet.bonds, sheet.box).mean()) if len(sheet.bonds) else float("nan")
+
+
+def _graphene(config: Mapping[str, Any], rng: np.random.Generator) -> tuple[Sheet, list[dict], bool]:
+    """Graphene, a bicrystal with probability ``graphene.grain_boundary.probability``, with defects and pores.
+
+    Bicrystals and defective sheets are always relaxed (their construction leaves strained
+    bonds); pores are relaxed when ``relax`` is set. Returns the sheet, the defects and
+    whether it was relaxed.
+    """
+    spec, cell = config["graphene"], tuple(config["cell"])
+    records: list[dict] = []
+    boundary = spec["grain_boundary"]
+    if boundary["probability"] > 0 and rng.random() < boundary["probability"]:
+        with _config_key("graphene.grain_boundary"):
+            sheet, records = graphene_bicrystal(cell, angle=tuple(boundary["angle"]), rng=rng)
+    else:
+        with _config_key("cell"):
+            sheet = graphene_sheet(cell)
+    counts = {name: _count(rng, bounds) for name, bounds in spec["defects"].items()}
+    with _config_key("graphene.defects"):
+        sheet, placed = graphene_defects(
+            sheet, counts, rng=rng, min_separation=spec["min_separation"], existing=tuple(records)
+        )
+    records += placed
+    relaxed = bool(records)
+    n_pores = _count(rng, config["pores"]["count"])
+    if n_pores:
+        lo, hi = config["pores"]["radius"]
+        if 2.0 * hi >= sheet.box.min():
+            lx, ly = sheet.box
+            raise ValueError(f"structures.pores.radius: {hi} Å pores do not fit the {lx:.1f} x {ly:.1f} Å cell")
+        pores = np.column_stack([rng.uniform(0.0, 1.0, (n_pores, 2)) * sheet.box, rng.uniform(lo, hi, n_pores)])
+        sheet = cut(sheet, in_pores(sheet.pos, pores, sheet.box))
+        records += [{"type": "pore", "x": float(x), "y": float(y), "r": float(r)} for x, y, r in pores]
+        if config["relax"]:
+            sheet, relaxed = relax_sheet(sheet), True
+    return sheet, records, relaxed
+
+
+def _tmd_model(material: str, config: Mapping[str, Any], rng: np.random.Generator):
+    """TMD monolayer, MoS2 on graphene or twisted bilayer MoS2: sites, cell, defects, twist [deg], top-layer strain."""
+    cell, spec = tuple(config["cell"]), config["tmd"]
+    options = {k: spec[k] for k in ("chalcogen_vacancy", "chalcogen_double_vacancy", "metal_vacancy", "substitutions")}
+    if material in TMDS:
+        with _config_key("cell"):
+            box, twist, strain = aligned_cell(material, cell), np.nan, np.nan
+        layers = [(0, 0.0, tmd_layer(material, cell))]
+    else:
+        bottom = "graphene" if material == "MoS2_on_graphene" else "MoS2"
+        with _config_key("twist"):
+            cc = coincidence_cell(bottom, "MoS2", cell, twist=tuple(config["twist"]), rng=rng)
+        box, twist, strain = cc["box"], cc["twist"], cc["top_scale"] - 1.0
+        top = tmd_layer("MoS2", cell, box=box, angle=cc["top_angle"], scale=cc["top_scale"])
+        if bottom == "graphene":
+            layers = [(1, INTERLAYER[("graphene", "MoS2")], top)]
+        else:
+            bottom_layer = tmd_layer("MoS2", cell, box=box, angle=cc["bottom_angle"])
+            layers = [(0, 0.0, bottom_layer), (1, INTERLAYER[("MoS2", "MoS2")], top)]
+    frames, records = [], []
+    if material == "MoS2_on_graphene":
+        frames.append(sheet_sites(graphene_sheet(cell, box=box, angle=cc["bottom_angle"])))
+    for index, z, layer in layers:
+        with _config_key("tmd"):
+            layer, found = tmd_defects(layer, rng=rng, **options)
+        frames.append(tmd_sites(layer, layer_index=index, z=z))
+        records += [{**d, "layer": index} for d in found]
+    return pd.concat(frames, ignore_index=True), box, records, twist, strain
+
+
+def _second_layer(
+    config: Mapping[str, Any], box: tuple[float, float], rng: np.random.Generator
+) -> tuple[pd.DataFrame, float, str]:
+    """The partial second carbon layer of Leist et al.: sites (layer 1), spacing [Å], kind."""
+    spec = config["bilayer"]
+    kind = str(rng.choice(spec["kind"]))
+    spacing = float(rng.uniform(*spec["spacing"]))
+    coverage = float(rng.uniform(*spec["coverage"]))
+    sheet, _ = second_layer(box, kind=kind, coverage=coverage, rng=rng, radius_spread=config["radius_spread"])
+    if config["relax"] and kind == "amorphous_carbon":
+        sheet = relax_sheet(sheet)
+    return sheet_sites(sheet, layer=1, z=spacing), spacing, kind
