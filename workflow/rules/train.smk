@@ -14,7 +14,7 @@ rule train:
         "logs/train/{model}.log",
     benchmark:
         "benchmarks/runs/train/{model}.tsv"
-    threads: workflow.cores
+    threads: 8  # capped at --cores on a workstation; the CPUs a cluster job asks for
     resources:
         mem_mb=8000,
         gpu=lambda wildcards: config["training"]["gpus"],
