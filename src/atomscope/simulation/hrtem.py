@@ -195,7 +195,7 @@ def focal_series(
             angular_spread=angular_spread,
         )
         measured = wave.apply_ctf(lens).intensity().interpolate(gpts=gpts)
-        images.append(np.asarray(measured.array, dtype=np.float32).T)  # abTEM [x, y] -> atomscope [y, x]
+        images.append(np.asarray(measured.to_cpu().array, dtype=np.float32).T)  # abTEM [x, y] -> atomscope [y, x]
     return np.ascontiguousarray(np.stack(images)), float(np.mean(measured.sampling))
 
 

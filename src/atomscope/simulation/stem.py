@@ -28,13 +28,34 @@ from scipy import ndimage
 from atomscope._shared.validation import check_positive
 from atomscope.simulation.hrtem import fast_gpts, objective_lens
 
-__all__ = ["ADF_CROSS_SECTION", "ADF_EXPONENT", "apparent_positions", "probe_intensity", "scan_positions", "stem_convolution", "stem_multislice"]
+__all__ = [
+    "ADF_CROSS_SECTION",
+    "ADF_EXPONENT",
+    "abtem_device",
+    "apparent_positions",
+    "probe_intensity",
+    "scan_positions",
+    "stem_convolution",
+    "stem_multislice",
+]
 
 #: Default Z exponent of the ADF cross-section (Z^1.7, Pennycook and Jesson 1991; Krivanek et al. 2010).
 ADF_EXPONENT = 1.7
 #: Default ADF cross-section per unit Z^1.7 [Å²]: single C, S and Mo atoms by :func:`stem_multislice`
 #: at 80 kV, 30 mrad, 60-200 mrad detector give 4.3e-5, 4.7e-5 and 4.3e-5 (tests/test_simulation_stem.py).
 ADF_CROSS_SECTION = 4.3e-5
+
+
+def abtem_device() -> str:
+    """'gpu' when CuPy sees a CUDA device (abTEM can then run there), else 'cpu'."""
+    try:
+        import cupy
+    except ImportError:
+        return "cpu"
+    try:
+        return "gpu" if cupy.cuda.runtime.getDeviceCount() > 0 else "cpu"
+    except cupy.cuda.runtime.CUDARuntimeError:
+        return "cpu"
 
 
 def scan_positions(
@@ -136,7 +157,7 @@ def stem_multislice(
     detector: tuple[float, float] = (60.0, 200.0),
     potential_sampling: float = 0.05,
     slice_thickness: float = 1.0,
-    device: str = "cpu",
+    device: str | None = None,
 ) -> np.ndarray:
     """ADF-STEM image by abTEM multislice: a probe at every position, an annular detector.
 
@@ -160,7 +181,7 @@ def stem_multislice(
     slice_thickness : float, optional
         Multislice slice thickness [Å] (default 1.0).
     device : {'cpu', 'gpu'}, optional
-        Where abTEM computes (default 'cpu'; 'gpu' needs CuPy and CUDA).
+        Where abTEM computes (default: abTEM's configured device; 'gpu' needs CuPy and CUDA).
 
     Returns
     -------
@@ -199,7 +220,7 @@ def stem_multislice(
     )
     scan = abtem.CustomScan(positions.reshape(-1, 2))
     measured = probe.scan(potential, scan=scan, detectors=abtem.AnnularDetector(inner=inner, outer=outer), lazy=False)
-    signal = np.asarray(measured.to_cpu().array if device == "gpu" else measured.array, dtype=np.float32)
+    signal = np.asarray(measured.to_cpu().array, dtype=np.float32)
     return signal.reshape(positions.shape[:2])
 
 

@@ -21,12 +21,12 @@ import pandas as pd
 
 from atomscope._shared.validation import check_positive
 
-__all__ = ["SPECIES_PREFIX", "gaussian_heatmap", "render_targets", "target_names"]
+__all__ = ["KIND_CHANNELS", "SPECIES_PREFIX", "channel_sites", "gaussian_heatmap", "render_targets", "target_names"]
 
 #: Prefix of the species-class channels.
 SPECIES_PREFIX = "species:"
-#: Site kind marked by each kind channel.
-_KIND_CHANNELS = {"atoms": "atom", "centres": "centre"}
+#: Site kind marked by each kind channel (the channels every model has).
+KIND_CHANNELS = {"atoms": "atom", "centres": "centre"}
 
 
 def gaussian_heatmap(
@@ -93,7 +93,16 @@ def target_names(*, monolayer: bool = False, species: Sequence[str] = ()) -> lis
     species = list(species)
     if len(set(species)) != len(species) or not all(isinstance(s, str) and s for s in species):
         raise ValueError(f"`species` must be distinct non-empty class names, got {species!r}")
-    return [*_KIND_CHANNELS, *(["monolayer"] if monolayer else []), *(SPECIES_PREFIX + s for s in species)]
+    return [*KIND_CHANNELS, *(["monolayer"] if monolayer else []), *(SPECIES_PREFIX + s for s in species)]
+
+
+def channel_sites(sites: pd.DataFrame, name: str) -> pd.Series:
+    """Which rows of ``sites`` a peak channel marks: by ``kind`` (atoms, centres) or ``species_class``."""
+    if name in KIND_CHANNELS:
+        return sites["kind"] == KIND_CHANNELS[name]
+    if name.startswith(SPECIES_PREFIX):
+        return sites["species_class"] == name[len(SPECIES_PREFIX) :]
+    raise ValueError(f"unknown peak target {name!r}: use atoms, centres or species:<class>")
 
 
 def render_targets(
@@ -138,12 +147,6 @@ def render_targets(
                 raise ValueError(f"target 'monolayer' needs a `monolayer` mask of shape {tuple(shape)}")
             channels.append(np.asarray(monolayer, dtype=np.float32))
             continue
-        if name in _KIND_CHANNELS:
-            chosen = sites["kind"] == _KIND_CHANNELS[name]
-        elif name.startswith(SPECIES_PREFIX):
-            chosen = sites["species_class"] == name[len(SPECIES_PREFIX) :]
-        else:
-            raise ValueError(f"unknown target {name!r}: use atoms, centres, monolayer or species:<class>")
-        xy = sites.loc[chosen, ["x", "y"]].to_numpy()
+        xy = sites.loc[channel_sites(sites, name), ["x", "y"]].to_numpy()
         channels.append(gaussian_heatmap(xy, shape, sampling, sigma=sigma, period=period))
     return np.stack(channels)
