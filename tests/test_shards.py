@@ -207,3 +207,13 @@ def test_config_errors_name_their_key(key, value, message):
     sites, models = build_shard(TMD, n_models=1, first_model=0, rng=stage_rng(0, "structures", 0))
     with pytest.raises(ValueError, match=message):
         simulate_shard(sites, models, {**STEM, key: value}, stage_rng(0, "simulation", 0))
+
+
+def test_leist_preset_is_a_valid_config_of_100_shards():
+    preset = yaml.safe_load((ROOT / "config" / "presets" / "leist2022.yaml").read_text())
+    config = copy.deepcopy(CONFIG)
+    for section, values in preset.items():  # Snakemake's --configfile merge, one level deep suffices here
+        config[section] = {**config[section], **values} if isinstance(values, dict) and section != "datasets" else values
+    validate(config, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
+    assert config["datasets"]["train"]["images"] == 5000 and -(-5000 // config["datasets"]["train"]["shard_size"]) == 100
+    assert shard_attrs(config["simulation"])["target_names"] == ["atoms", "centres", "monolayer"]
