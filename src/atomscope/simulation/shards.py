@@ -26,6 +26,7 @@ jitter, and the targets follow the drift (not the jitter).
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, Iterator, Mapping
 
 import numpy as np
@@ -35,13 +36,13 @@ from atomscope._shared.config import with_defaults
 from atomscope.simulation.hrtem import exit_wave, focal_series
 from atomscope.simulation.noise import line_jitter, linear_gradient, mtf_blur, poisson_noise, scan_drift, smooth_field
 from atomscope.simulation.stem import apparent_positions, scan_positions, stem_convolution, stem_multislice
-from atomscope.simulation.targets import KIND_CHANNELS, render_targets, target_names
+from atomscope.simulation.targets import render_targets, target_names
 from atomscope.structures import label_sites, monolayer_map, sites_to_atoms
 
 __all__ = [
     "DEFAULTS",
     "MODES",
-    "TARGET_NAMES",
+    "channel_names",
     "draw_microscope",
     "shard_attrs",
     "simulate_model",
@@ -50,8 +51,6 @@ __all__ = [
 ]
 
 MODES = ("hrtem", "stem_multislice", "stem_convolution")
-#: Heat-map channels that mark a site kind, and the kind each one marks.
-TARGET_NAMES = KIND_CHANNELS
 #: Defaults of every ``simulation`` key, equal to those of workflow/schemas/config.schema.yaml
 #: (a test keeps them equal), so the library simulates from a partial section too.
 DEFAULTS: dict[str, Any] = {
@@ -98,7 +97,7 @@ _DRAWN = (
     ("artefacts", "scan_drift", False),
     ("artefacts", "scan_jitter", False),
 )
-#: Azimuths drawn when their magnitude is non-zero: (angle key, magnitude key, period [rad]).
+#: Azimuths drawn uniformly in [0, period) when their magnitude is non-zero: magnitude key -> (angle key, period [rad]).
 _AZIMUTHS = {
     "astigmatism": ("astigmatism_angle", np.pi),
     "illumination": ("illumination_angle", 2 * np.pi),
@@ -201,6 +200,15 @@ def _clean_images(
     size = config["image_size_px"]
     defoci = [params["defocus"] + offset for offset in config["defocus_offsets"]]
     lens = {k: params[k] for k in ("Cs", "astigmatism", "astigmatism_angle", "semiangle_cutoff")}
+    if config["mode"] == "stem_multislice":
+        stem = partial(stem_multislice, detector=tuple(config["stem"]["detector"]), potential_sampling=config["potential_sampling"])
+    elif config["mode"] == "stem_convolution":
+        stem = partial(
+            stem_convolution,
+            exponent=config["stem"]["exponent"],
+            cross_section=config["stem"]["cross_section"],
+            grid_sampling=min(config["potential_sampling"], params["sampling"] / 2),
+        )
     images = []
     for configuration in _configurations(sites):
         atoms = sites_to_atoms(sites, cell, configuration=configuration)
@@ -217,39 +225,7 @@ def _clean_images(
             clean = clean[:, :size, :size]
         else:
             sampling = params["sampling"]
-            stem = config["stem"]
-            if config["mode"] == "stem_multislice":
-                clean = np.stack(
-                    [
-                        stem_multislice(
-                            atoms,
-                            positions,
-                            energy=params["energy"],
-                            defocus=d,
-                            detector=tuple(stem["detector"]),
-                            potential_sampling=config["potential_sampling"],
-                            **lens,
-                        )
-                        for d in defoci
-                    ]
-                )
-            else:
-                grid = min(config["potential_sampling"], sampling / 2)
-                clean = np.stack(
-                    [
-                        stem_convolution(
-                            atoms,
-                            positions,
-                            energy=params["energy"],
-                            defocus=d,
-                            exponent=stem["exponent"],
-                            cross_section=stem["cross_section"],
-                            grid_sampling=grid,
-                            **lens,
-                        )
-                        for d in defoci
-                    ]
-                )
+            clean = np.stack([stem(atoms, positions, energy=params["energy"], defocus=d, **lens) for d in defoci])
         images.append(clean)
     return np.mean(images, axis=0), sampling
 
