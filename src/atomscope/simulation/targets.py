@@ -66,6 +66,9 @@ def gaussian_heatmap(
         xy = (xy[None, :, :] + shifts[:, None, :]).reshape(-1, 2)
     heatmap = np.zeros(height * width, dtype=np.float64)
     radius = int(np.ceil(4 * sigma / sampling))
+    reach = (radius + 1) * sampling  # peaks farther than this outside the image leave no pixel in it
+    near = (xy > -reach) & (xy < np.array([width - 1, height - 1]) * sampling + reach)
+    xy = xy[near.all(axis=1)]
     offsets = np.arange(-radius, radius + 1)
     centre_px = np.rint(xy / sampling).astype(np.int64)  # (N, 2) as (col, row)
     cols = centre_px[:, 0, None] + offsets[None, :]  # (N, w)
