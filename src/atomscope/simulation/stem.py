@@ -123,7 +123,7 @@ def _probe(
     Cs: float,
     astigmatism: float,
     astigmatism_angle: float,
-    device: str,
+    device: str | None,
     **grid: tuple,
 ) -> abtem.Probe:
     """The abTEM probe of these lens settings; ``grid`` may give its extent and gpts."""
