@@ -1,8 +1,10 @@
-"""Simulate one shard of HRTEM images with abTEM, with dose noise and target heat maps.
+"""Simulate one shard of micrographs (HRTEM focal series or ADF-STEM) with noise, artefacts and targets.
 
 Inputs: ``sites``, ``models`` of the structures shard. Outputs: ``images`` (HDF5: images
-[N,1,H,W] counts, targets [N,K,H,W], sampling [N]) and ``table`` (Parquet: every drawn
-microscope parameter per image). Config: ``simulation`` and ``datasets.{dataset}``.
+[N,C,H,W] counts, targets [N,K,H,W], sampling [N], model [N]; attrs channel_names,
+target_names) and ``table`` (Parquet: every drawn parameter per image, the defocus of each
+channel). Config: ``simulation`` and ``datasets.{dataset}``. abTEM runs on the GPU when
+CuPy and CUDA are present, else on the CPU.
 """
 
 import abtem
@@ -10,22 +12,47 @@ import abtem
 from atomscope._shared.logs import configure_logging
 from atomscope._shared.seeding import stage_rng
 from atomscope.io import read_table, write_arrays, write_table
-from atomscope.simulation.shards import TARGET_NAMES, simulate_shard
+from atomscope.simulation.shards import shard_attrs, simulate_shard
+from atomscope.simulation.stem import abtem_device
+
+UNITS = {
+    "energy": "eV",
+    "defocus": "Å",
+    "Cs": "Å",
+    "dose": "e/Å^2",
+    "sampling": "Å/px",
+    "requested_sampling": "Å/px",
+    "astigmatism": "Å",
+    "astigmatism_angle": "rad",
+    "semiangle_cutoff": "mrad",
+    "focal_spread": "Å",
+    "angular_spread": "mrad",
+    "blur": "px",
+    "illumination": "1",
+    "illumination_angle": "rad",
+    "background": "1",
+    "background_length": "Å",
+    "scan_drift": "px/line",
+    "scan_drift_angle": "rad",
+    "scan_jitter": "px",
+}
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
-    abtem.config.set({"device": "cpu", "dask.lazy": False, "num_workers": snakemake.threads})
+    device = abtem_device()
+    abtem.config.set({"device": device, "dask.lazy": False, "num_workers": snakemake.threads})
     cfg, dataset, shard = snakemake.params.simulation, snakemake.params.dataset, int(snakemake.wildcards.shard)
     sites, models = read_table(snakemake.input.sites), read_table(snakemake.input.models)
     arrays, table = simulate_shard(sites, models, cfg, stage_rng(dataset["seed"], "simulation", shard))
-    log.info("simulated %d images of %s px", len(table), arrays["images"].shape[-2:])
+    attrs = shard_attrs(cfg)
+    log.info("simulated %d images %s (%s) on %s", len(table), arrays["images"].shape[1:], cfg["mode"], device)
     meta = {"simulation": cfg, "dataset": dataset}
     write_arrays(
         snakemake.output.images,
         arrays,
-        attrs={"channel_names": ["hrtem"], "target_names": list(TARGET_NAMES)},
+        attrs=attrs,
         config=meta,
         units={"images": "e/px", "targets": "1", "sampling": "Å/px", "model": "1"},
     )
-    units = {"energy": "eV", "defocus": "Å", "Cs": "Å", "semiangle_cutoff": "mrad", "focal_spread": "Å", "dose": "e/Å^2", "sampling": "Å/px"}
-    write_table(table, snakemake.output.table, config=meta, units=units)
+    channels = {c: "Å" for c in table.columns if c.startswith("defocus_")}
+    write_table(table, snakemake.output.table, config=meta, units={**UNITS, **channels})

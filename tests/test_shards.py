@@ -1,9 +1,21 @@
+"""Simulation shards: determinism, the contract, modes, focal series, targets, frozen phonons, artefacts."""
+
+import copy
+from pathlib import Path
+
 import numpy as np
 import pytest
+import yaml
+from snakemake.utils import validate
 
 from atomscope._shared.seeding import stage_rng
-from atomscope.simulation.shards import simulate_shard
+from atomscope.simulation.shards import DEFAULTS, draw_microscope, shard_attrs, simulate_model, simulate_shard, sites_in_view
+from atomscope.simulation.stem import scan_positions, stem_convolution
+from atomscope.structures import sites_to_atoms
 from atomscope.structures.shards import build_shard
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
 STRUCTURES = {"material": "amorphous_carbon", "cell": [20.0, 20.0], "radius_spread": 0.0, "pores": {"count": [0, 1], "radius": [2.0, 3.0]}}
 SIMULATION = {
@@ -51,3 +63,157 @@ def test_shard_contract_and_drawn_parameters_in_range():
 def test_unknown_material_names_the_key():
     with pytest.raises(ValueError, match="structures.material"):
         build_shard({**STRUCTURES, "material": "unobtainium"}, n_models=1, first_model=0, rng=stage_rng(0, "structures"))
+
+
+TMD = {"material": "MoS2", "cell": [20.0, 20.0]}
+STEM = {
+    "mode": "stem_convolution",
+    "image_size_px": 64,
+    "sampling": 0.15,
+    "defocus": 0.0,
+    "Cs": 0.0,
+    "semiangle_cutoff": 30.0,
+    "dose": 1e6,
+    "targets": {"monolayer": True, "species": ["Mo", "S2"]},
+}
+
+
+def test_library_defaults_equal_the_schema_defaults():
+    config = {"samples": "x", "datasets": copy.deepcopy(CONFIG["datasets"]), "simulation": {}}
+    for _ in range(2):  # twice: nested sections get their defaults on the second pass
+        validate(config, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"), set_default=True)
+    assert config["simulation"] == DEFAULTS
+
+
+def _tmd_shard(config, seed=0, n=1):
+    sites, models = build_shard(TMD, n_models=n, first_model=0, rng=stage_rng(seed, "structures", 0))
+    return sites, models, simulate_shard(sites, models, config, stage_rng(seed, "simulation", 0))
+
+
+def test_focal_series_has_one_channel_per_offset_and_records_each_defocus():
+    config = {**SIMULATION, "image_size_px": 64, "defocus": [-5.0, 5.0], "defocus_offsets": [-30.0, 20.0, 70.0]}
+    config |= {"astigmatism": [0.0, 30.0], "angular_spread": 0.3, "energy": [60e3, 80e3]}
+    _, _, (arrays, table) = _tmd_shard(config, n=2)
+    assert arrays["images"].shape == (2, 3, 64, 64)
+    assert shard_attrs(config)["channel_names"] == ["hrtem_df-30", "hrtem_df+20", "hrtem_df+70"]
+    for c, offset in enumerate((-30.0, 20.0, 70.0)):
+        np.testing.assert_allclose(table[f"defocus_{c}"], table["defocus"] + offset)
+    assert table["defocus"].between(-5, 5).all() and table["astigmatism"].between(0, 30).all()
+    assert table["astigmatism_angle"].between(0, np.pi).all() and set(table["energy"]) <= {60e3, 80e3}
+    assert (table["angular_spread"] == 0.3).all()
+    # three defoci give three different images of the same model
+    images = arrays["images"][0]
+    assert np.corrcoef(images[0].ravel(), images[2].ravel())[0, 1] < 0.9
+
+
+def test_species_and_monolayer_targets_of_a_tmd_peak_at_their_columns_and_the_brightest_stem_columns():
+    sites, models, (arrays, table) = _tmd_shard(STEM)
+    attrs = shard_attrs(STEM)
+    assert attrs["target_names"] == ["atoms", "centres", "monolayer", "species:Mo", "species:S2"]
+    targets, image, s = arrays["targets"][0], arrays["images"][0, 0], arrays["sampling"][0]
+    model = models.iloc[0]
+    view = sites_in_view(sites, (model.cell_x, model.cell_y), (64, 64), s)
+    counts = {}
+    for name, species in (("species:Mo", "Mo"), ("species:S2", "S2")):
+        heat = targets[attrs["target_names"].index(name)]
+        columns = view.loc[(view["species_class"] == species) & view["x"].between(1, 8.5) & view["y"].between(1, 8.5), ["x", "y"]]
+        assert len(columns) >= 3
+        pixels = [(round(y / s), round(x / s)) for x, y in columns.to_numpy()]  # rows = y
+        assert all(heat[p] > 0.9 for p in pixels)
+        counts[species] = np.mean([image[p] for p in pixels])
+    # the Mo channel peaks where the image (Z contrast) is brightest, the S2 channel where it is second brightest
+    assert counts["Mo"] > 1.3 * counts["S2"] > 1.3 * np.median(image)
+    assert targets[attrs["target_names"].index("monolayer")].min() == 1.0  # a single MoS2 layer covers everything
+    assert table.loc[0, "mode"] == "stem_convolution"
+
+
+def test_monolayer_target_is_zero_under_the_second_layer():
+    structures = {**STRUCTURES, "cell": [24.0, 24.0], "bilayer": {"probability": 1.0, "kind": ["graphene"], "coverage": [0.5, 0.5]}}
+    sites, models = build_shard(structures, n_models=1, first_model=0, rng=stage_rng(2, "structures", 0))
+    config = {**SIMULATION, "image_size_px": 200, "sampling": 0.1, "targets": {"monolayer": True, "species": []}}
+    image, targets, sampling = simulate_model(
+        sites, (models.cell_x[0], models.cell_y[0]), draw_params(config), config, rng=np.random.default_rng(0)
+    )
+    mask = targets[2]
+    # every atom of the second layer (layer 1) in view sits on a 0 of the mask, away from its edge
+    top = sites_in_view(sites[sites["layer"] == 1], (models.cell_x[0], models.cell_y[0]), (200, 200), sampling)
+    inner = top[top["in_monolayer"] == False]  # noqa: E712
+    assert len(inner) > 20
+    assert np.mean([mask[round(y / sampling), round(x / sampling)] == 0 for x, y in inner[["x", "y"]].to_numpy()]) > 0.95
+    assert 0.1 < mask.mean() < 0.9
+
+
+def draw_params(config):
+    return draw_microscope(config, np.random.default_rng(0))
+
+
+def test_frozen_phonons_average_the_configurations_and_labels_stay_at_equilibrium():
+    structures = {**TMD, "vibrations": {"configurations": 2, "amplitude": 0.15, "gain": 0.0}}
+    sites, models = build_shard(structures, n_models=1, first_model=0, rng=stage_rng(0, "structures", 0))
+    config = {**STEM, "dose": 1e12, "targets": {"monolayer": False, "species": []}}
+    cell = (models.cell_x[0], models.cell_y[0])
+    params = draw_params(config)
+    image, targets, s = simulate_model(sites, cell, params, config, rng=np.random.default_rng(1))
+    positions = scan_positions((64, 64), s)
+    per_configuration = [stem_convolution(sites_to_atoms(sites, cell, configuration=c), positions, semiangle_cutoff=30.0) for c in (0, 1, 2)]
+    recorded = image[0] / (1e12 * s**2)
+    np.testing.assert_allclose(recorded, np.mean(per_configuration[1:], axis=0), rtol=2e-3, atol=1e-6)
+    assert np.abs(recorded - per_configuration[0]).max() > 0.05 * per_configuration[0].max()
+    labels = sites_in_view(sites, cell, (64, 64), s)
+    atoms = labels.loc[labels["kind"] == "atom", ["x", "y"]].to_numpy()
+    assert len(atoms) > 10 and all(targets[0][round(y / s), round(x / s)] > 0.9 for x, y in atoms)
+    _, table = simulate_shard(sites, models, config, stage_rng(0, "simulation", 0))
+    assert table.loc[0, "configurations"] == 2
+
+
+def test_artefacts_are_drawn_recorded_and_deterministic():
+    config = {
+        **STEM,
+        "artefacts": {"blur": [0.5, 1.0], "illumination": 0.2, "background": [0.05, 0.1], "scan_drift": 0.01, "scan_jitter": 0.3},
+    }
+    _, _, (a, table_a) = _tmd_shard(config, seed=3, n=2)
+    _, _, (b, table_b) = _tmd_shard(config, seed=3, n=2)
+    np.testing.assert_array_equal(a["images"], b["images"])
+    np.testing.assert_array_equal(a["targets"], b["targets"])
+    assert table_a.equals(table_b)
+    assert table_a["blur"].between(0.5, 1.0).all() and (table_a["illumination"] == 0.2).all()
+    assert table_a["illumination_angle"].nunique() == 2 and table_a["scan_drift_angle"].nunique() == 2
+    _, _, (c, _) = _tmd_shard(config, seed=4, n=2)
+    assert not np.array_equal(a["images"], c["images"])
+
+
+def test_stem_multislice_shard_runs_through_abtem():
+    config = {**STEM, "mode": "stem_multislice", "image_size_px": 12, "sampling": 0.4, "targets": {"monolayer": False, "species": []}}
+    sites, models = build_shard(TMD, n_models=1, first_model=0, rng=stage_rng(0, "structures", 0))
+    arrays, table = simulate_shard(sites, models, config, stage_rng(0, "simulation", 0))
+    assert arrays["images"].shape == (1, 1, 12, 12) and shard_attrs(config)["channel_names"] == ["adf"]
+    assert table.loc[0, "sampling"] == 0.4
+    # the same draws in the convolution mode give the same image up to shot noise (~4 % at ~700 e/px)
+    approximate, _ = simulate_shard(sites, models, {**config, "mode": "stem_convolution"}, stage_rng(0, "simulation", 0))
+    assert np.corrcoef(arrays["images"].ravel(), approximate["images"].ravel())[0, 1] > 0.95
+    assert approximate["images"].mean() == pytest.approx(arrays["images"].mean(), rel=0.15)
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("mode", "tem", "simulation.mode"),
+        ("defocus", [10.0, -10.0], "simulation.defocus"),
+        ("defocus_offsets", [], "simulation.defocus_offsets"),
+        ("targets", {"species": ["Mo", "Mo"]}, "simulation.targets.species"),
+    ],
+)
+def test_config_errors_name_their_key(key, value, message):
+    sites, models = build_shard(TMD, n_models=1, first_model=0, rng=stage_rng(0, "structures", 0))
+    with pytest.raises(ValueError, match=message):
+        simulate_shard(sites, models, {**STEM, key: value}, stage_rng(0, "simulation", 0))
+
+
+def test_leist_preset_is_a_valid_config_of_100_shards():
+    preset = yaml.safe_load((ROOT / "config" / "presets" / "leist2022.yaml").read_text())
+    config = copy.deepcopy(CONFIG)
+    for section, values in preset.items():  # Snakemake's --configfile merge, one level deep suffices here
+        config[section] = {**config[section], **values} if isinstance(values, dict) and section != "datasets" else values
+    validate(config, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
+    assert config["datasets"]["train"]["images"] == 5000 and -(-5000 // config["datasets"]["train"]["shard_size"]) == 100
+    assert shard_attrs(config["simulation"])["target_names"] == ["atoms", "centres", "monolayer"]

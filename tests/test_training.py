@@ -85,3 +85,38 @@ def test_resunet_learns_to_mark_bright_spots():
     peaks = find_peaks(heat, min_distance_px=3, threshold=0.5)
     s = detection_scores(peaks[["x_px", "y_px"]].to_numpy(), xy, radius=1.0)
     assert s["f1"] > 0.9
+
+
+def test_fit_trains_on_extra_target_channels_and_scores_the_species_peaks():
+    """Shards with monolayer and species channels train; species channels are scored, the mask is not."""
+    from atomscope._shared.seeding import stage_rng
+    from atomscope.simulation.shards import shard_attrs, simulate_shard
+    from atomscope.structures.shards import build_shard
+    from atomscope.training.fit import fit
+
+    simulation = {
+        "mode": "stem_convolution",
+        "image_size_px": 64,
+        "sampling": 0.15,
+        "defocus": 0.0,
+        "Cs": 0.0,
+        "semiangle_cutoff": 30.0,
+        "dose": 1e6,
+        "targets": {"monolayer": True, "species": ["Mo", "S2"]},
+    }
+    sites, models = build_shard({"material": "MoS2", "cell": [20.0, 20.0]}, n_models=3, first_model=0, rng=stage_rng(0, "structures"))
+    arrays, _ = simulate_shard(sites, models, simulation, stage_rng(0, "simulation"))
+    config = {
+        "architecture": {"kind": "resunet", "base_channels": 4, "depth": 2},
+        "steps": 3,
+        "batch_size": 2,
+        "crop_px": 32,
+        "learning_rate": 1e-3,
+        "eval_every": 3,
+        "validation": {"images": 1, "threshold": 0.4, "min_distance": 0.7, "match_radius": 0.5},
+        "seed": 0,
+    }
+    net, meta, metrics = fit(arrays, shard_attrs(simulation), sites, models, config, device=torch.device("cpu"))
+    assert meta["target_names"] == ["atoms", "centres", "monolayer", "species:Mo", "species:S2"]
+    assert {"atoms_f1", "species:Mo_f1", "species:S2_recall"} <= set(metrics.columns)
+    assert not any(c.startswith("monolayer") for c in metrics.columns)

@@ -1,6 +1,6 @@
 rule simulate:
     message:
-        "Simulating HRTEM images of dataset {wildcards.dataset}, shard {wildcards.shard}"
+        "Simulating images (config simulation.mode) of dataset {wildcards.dataset}, shard {wildcards.shard}"
     input:
         sites=rules.structures.output.sites,
         models=rules.structures.output.models,
@@ -17,6 +17,7 @@ rule simulate:
     threads: 1
     resources:
         mem_mb=4000,
+        gpu=lambda wildcards: config["simulation"]["gpus"],
     conda:
         "../../envs/atomscope.yaml"
     script:

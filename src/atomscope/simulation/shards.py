@@ -1,95 +1,326 @@
-"""A shard of simulated micrographs: draw microscope parameters, simulate, add noise, render targets."""
+"""A shard of simulated micrographs: draw the microscope per image, simulate, record with noise and
+artefacts, render the targets.
+
+One image per model of a structures shard, in one of three modes (``simulation.mode``):
+
+- ``hrtem``: plane-wave exit wave by multislice, then one CTF per defocus of the focal
+  series (``defocus_offsets``), see :mod:`.hrtem`;
+- ``stem_multislice``: ADF-STEM by abTEM multislice with a probe and an annular detector;
+- ``stem_convolution``: ADF-STEM by the Z^n convolution approximation (:mod:`.stem`).
+
+Frozen phonons: when the sites hold configurations 1..N, the clean image is the mean of the
+N configurations' images; labels always come from configuration 0.
+
+Every parameter is drawn per image from the shard's ``rng``, in a fixed order: a config
+value that is a number, or a range [lo, lo], is a constant and draws nothing, so fixing one
+parameter leaves the draws of all others as they were. Ranges are uniform, the dose is
+log-uniform; the azimuths of astigmatism [0, pi), illumination ramp and scan drift
+[0, 2 pi) are drawn only when their magnitude is non-zero.
+
+The recorded image, per channel: expected = clean x (1 + illumination ramp) + background
+(a smooth field relative to the mean clean intensity), then Poisson counts for the dose,
+then the detector MTF. In the STEM modes the probe positions carry the scan drift and line
+jitter, and the targets follow the drift (not the jitter).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from contextlib import contextmanager
+from functools import partial
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 
-from atomscope.simulation.hrtem import exit_wave, hrtem_image
-from atomscope.simulation.noise import poisson_noise
-from atomscope.simulation.targets import gaussian_heatmap
-from atomscope.structures import label_sites, sites_to_atoms
+from atomscope._shared.config import with_defaults
+from atomscope.simulation.hrtem import exit_wave, focal_series
+from atomscope.simulation.noise import line_jitter, linear_gradient, mtf_blur, poisson_noise, scan_drift, smooth_field
+from atomscope.simulation.stem import apparent_positions, scan_positions, stem_convolution, stem_multislice
+from atomscope.simulation.targets import render_targets, target_names
+from atomscope.structures import label_sites, monolayer_map, sites_to_atoms
 
-__all__ = ["TARGET_NAMES", "draw_microscope", "simulate_model", "simulate_shard", "sites_in_view"]
+__all__ = [
+    "DEFAULTS",
+    "MODES",
+    "channel_names",
+    "draw_microscope",
+    "shard_attrs",
+    "simulate_model",
+    "simulate_shard",
+    "sites_in_view",
+]
 
-#: Heat-map channels, in order, and the site kind each one marks.
-TARGET_NAMES = {"atoms": "atom", "centres": "centre"}
+MODES = ("hrtem", "stem_multislice", "stem_convolution")
+#: Defaults of every ``simulation`` key, equal to those of workflow/schemas/config.schema.yaml
+#: (a test keeps them equal), so the library simulates from a partial section too.
+DEFAULTS: dict[str, Any] = {
+    "mode": "hrtem",
+    "energy": 80000.0,
+    "image_size_px": 256,
+    "sampling": [0.09, 0.12],
+    "defocus": [-80.0, -40.0],
+    "defocus_offsets": [0.0],
+    "Cs": [-200000.0, -100000.0],
+    "astigmatism": 0.0,
+    "semiangle_cutoff": 25.0,
+    "focal_spread": 30.0,
+    "angular_spread": 0.0,
+    "dose": [50000.0, 200000.0],
+    "potential_sampling": 0.05,
+    "target_sigma": 0.4,
+    "targets": {"monolayer": False, "species": []},
+    "artefacts": {
+        "blur": 0.0,
+        "illumination": 0.0,
+        "background": 0.0,
+        "background_length": 20.0,
+        "scan_drift": 0.0,
+        "scan_jitter": 0.0,
+    },
+    "stem": {"detector": [60.0, 200.0], "exponent": 1.7, "cross_section": 4.3e-5},
+    "gpus": 0,
+}
+#: Keys drawn per image, in draw order: (section, key, log-uniform).
+_DRAWN = (
+    (None, "defocus", False),
+    (None, "Cs", False),
+    (None, "dose", True),
+    (None, "sampling", False),
+    (None, "astigmatism", False),
+    (None, "semiangle_cutoff", False),
+    (None, "focal_spread", False),
+    (None, "angular_spread", False),
+    ("artefacts", "blur", False),
+    ("artefacts", "illumination", False),
+    ("artefacts", "background", False),
+    ("artefacts", "background_length", False),
+    ("artefacts", "scan_drift", False),
+    ("artefacts", "scan_jitter", False),
+)
+#: Azimuths drawn uniformly in [0, period) when their magnitude is non-zero: magnitude key -> (angle key, period [rad]).
+_AZIMUTHS = {
+    "astigmatism": ("astigmatism_angle", np.pi),
+    "illumination": ("illumination_angle", 2 * np.pi),
+    "scan_drift": ("scan_drift_angle", 2 * np.pi),
+}
 
 
-def draw_microscope(config: Mapping[str, Any], rng: np.random.Generator) -> dict[str, float]:
-    """Draw one image's microscope parameters from the ranges in the ``simulation`` config.
+@contextmanager
+def _config_key(key: str) -> Iterator[None]:
+    """Re-raise a library ``ValueError`` prefixed with the config key (``simulation.<key>``) it came from."""
+    try:
+        yield
+    except ValueError as err:
+        raise ValueError(f"simulation.{key}: {err}") from err
 
-    Defocus [Å], Cs [Å], sampling [Å/px] are uniform in their ranges; the dose [e/Å²] is
-    log-uniform, so every decade of dose is equally represented.
+
+def _check_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    config = with_defaults(config, DEFAULTS)
+    if config["mode"] not in MODES:
+        raise ValueError(f"simulation.mode: unknown mode {config['mode']!r}; supported: {list(MODES)}")
+    offsets = config["defocus_offsets"]
+    if len(offsets) == 0:
+        raise ValueError("simulation.defocus_offsets: give at least one offset (e.g. [0.0]) [Å]")
+    return config
+
+
+def _draw(rng: np.random.Generator, value: Any, name: str, *, log: bool = False) -> float:
+    """A number is a constant; a range [lo, hi] is drawn uniformly (log-uniformly), [lo, lo] is lo."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if not (isinstance(value, (list, tuple)) and len(value) == 2) or value[0] > value[1]:
+        raise ValueError(f"simulation.{name}: must be a number or a range [low, high] with low <= high, got {value!r}")
+    lo, hi = float(value[0]), float(value[1])
+    if lo == hi:
+        return lo
+    if log:
+        if lo <= 0:
+            raise ValueError(f"simulation.{name}: a log-uniform range must be positive, got {value!r}")
+        return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+    return float(rng.uniform(lo, hi))
+
+
+def draw_microscope(config: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """Draw one image's microscope and artefact parameters from the ``simulation`` config section.
+
+    Returns a flat dict (the image's row of the shard table): ``mode``, ``energy`` [eV],
+    ``defocus`` [Å] (the focal series adds ``defocus_offsets``), ``Cs`` [Å], ``dose``
+    [e/Å²], ``sampling`` [Å/px] (requested), ``astigmatism`` [Å], ``astigmatism_angle``
+    [rad], ``semiangle_cutoff`` [mrad], ``focal_spread`` [Å], ``angular_spread`` [mrad],
+    ``blur`` [px], ``illumination`` [1], ``illumination_angle`` [rad], ``background`` [1],
+    ``background_length`` [Å], ``scan_drift`` [px/line], ``scan_drift_angle`` [rad],
+    ``scan_jitter`` [px].
     """
-    lo, hi = np.log(config["dose"])
-    return {
-        "energy": float(config["energy"]),
-        "defocus": float(rng.uniform(*config["defocus"])),
-        "Cs": float(rng.uniform(*config["Cs"])),
-        "semiangle_cutoff": float(config["semiangle_cutoff"]),
-        "focal_spread": float(config["focal_spread"]),
-        "dose": float(np.exp(rng.uniform(lo, hi))),
-        "sampling": float(rng.uniform(*config["sampling"])),
-    }
+    config = _check_config(config)
+    energies = np.atleast_1d(config["energy"]).astype(float)
+    params: dict[str, Any] = {"mode": config["mode"]}
+    params["energy"] = float(energies[0] if len(energies) == 1 else rng.choice(energies))
+    for section, key, log in _DRAWN:
+        value = config[section][key] if section else config[key]
+        params[key] = _draw(rng, value, f"{section}.{key}" if section else key, log=log)
+        if key in _AZIMUTHS:
+            angle_key, period = _AZIMUTHS[key]
+            params[angle_key] = float(rng.uniform(0, period)) if params[key] != 0 else 0.0
+    return params
+
+
+def channel_names(config: Mapping[str, Any]) -> list[str]:
+    """Image channels: ``hrtem`` or ``adf``, suffixed ``_df<offset>`` (Å) in a focal series."""
+    config = _check_config(config)
+    prefix = "hrtem" if config["mode"] == "hrtem" else "adf"
+    offsets = config["defocus_offsets"]
+    if len(offsets) == 1 and offsets[0] == 0:
+        return [prefix]
+    return [f"{prefix}_df{offset:+g}" for offset in offsets]
+
+
+def shard_attrs(config: Mapping[str, Any]) -> dict[str, list[str]]:
+    """HDF5 attributes of a shard: ``channel_names`` and ``target_names``."""
+    config = _check_config(config)
+    with _config_key("targets.species"):
+        targets = target_names(monolayer=config["targets"]["monolayer"], species=config["targets"]["species"])
+    return {"channel_names": channel_names(config), "target_names": targets}
+
+
+def _configurations(sites: pd.DataFrame) -> list[int]:
+    """The frozen-phonon configurations to average (1..N), or [0] when there are none."""
+    if "configuration" not in sites.columns:
+        return [0]
+    return sorted(int(c) for c in sites["configuration"].unique() if c > 0) or [0]
+
+
+def _clean_images(
+    sites: pd.DataFrame,
+    cell: tuple[float, float],
+    params: Mapping[str, Any],
+    config: Mapping[str, Any],
+    positions: np.ndarray | None,
+) -> tuple[np.ndarray, float]:
+    """Noise-free images (C, S, S) averaged over the frozen-phonon configurations, and the sampling."""
+    size = config["image_size_px"]
+    defoci = [params["defocus"] + offset for offset in config["defocus_offsets"]]
+    lens = {k: params[k] for k in ("Cs", "astigmatism", "astigmatism_angle", "semiangle_cutoff")}
+    if config["mode"] == "stem_multislice":
+        stem = partial(stem_multislice, detector=tuple(config["stem"]["detector"]), potential_sampling=config["potential_sampling"])
+    elif config["mode"] == "stem_convolution":
+        stem = partial(
+            stem_convolution,
+            exponent=config["stem"]["exponent"],
+            cross_section=config["stem"]["cross_section"],
+            grid_sampling=min(config["potential_sampling"], params["sampling"] / 2),
+        )
+    images = []
+    for configuration in _configurations(sites):
+        atoms = sites_to_atoms(sites, cell, configuration=configuration)
+        if config["mode"] == "hrtem":
+            wave = exit_wave(atoms, energy=params["energy"], potential_sampling=config["potential_sampling"])
+            clean, sampling = focal_series(
+                wave,
+                defoci=defoci,
+                sampling=params["sampling"],
+                focal_spread=params["focal_spread"],
+                angular_spread=params["angular_spread"],
+                **lens,
+            )
+            clean = clean[:, :size, :size]
+        else:
+            sampling = params["sampling"]
+            clean = np.stack([stem(atoms, positions, energy=params["energy"], defocus=d, **lens) for d in defoci])
+        images.append(clean)
+    return np.mean(images, axis=0), sampling
+
+
+def _record(clean: np.ndarray, params: Mapping[str, Any], sampling: float, rng: np.random.Generator) -> np.ndarray:
+    """Counts per pixel (C, S, S) [e/px]: illumination, background, shot noise, detector MTF."""
+    shape = clean.shape[-2:]
+    gain = 1 + linear_gradient(shape, amplitude=params["illumination"], angle=params["illumination_angle"])
+    background = clean.mean() * smooth_field(
+        shape, amplitude=params["background"], length=params["background_length"] / sampling, rng=rng
+    )
+    expected = np.clip(clean * gain + background, 0, None)
+    return np.stack(
+        [mtf_blur(poisson_noise(channel, dose=params["dose"], sampling=sampling, rng=rng), sigma=params["blur"]) for channel in expected]
+    ).astype(np.float32)
+
+
+def _periodic_labels(sites: pd.DataFrame, cell: tuple[float, float]) -> pd.DataFrame:
+    """Label sites (configuration 0) and their copies in the eight neighbouring cells."""
+    labels = label_sites(sites)
+    return pd.concat(
+        [labels.assign(x=labels["x"] + i * cell[0], y=labels["y"] + j * cell[1]) for i in (-1, 0, 1) for j in (-1, 0, 1)],
+        ignore_index=True,
+    )
+
+
+def _label_view(sites: pd.DataFrame, cell: tuple[float, float], params: Mapping[str, Any]) -> pd.DataFrame:
+    """Label sites with their periodic copies, where they appear in the image (moved by the scan drift)."""
+    copies = _periodic_labels(sites, cell)
+    xy = apparent_positions(copies[["x", "y"]].to_numpy(), drift=params["scan_drift"], angle=params["scan_drift_angle"])
+    return copies.assign(x=xy[:, 0], y=xy[:, 1])
+
+
+def _monolayer_mask(sites: pd.DataFrame, cell: tuple[float, float], positions: np.ndarray, sampling: float) -> np.ndarray:
+    """The monolayer label (H, W) at each pixel's specimen position (x, y) [Å] (nearest cell-grid point)."""
+    grid = monolayer_map(label_sites(sites), cell, sampling=sampling)
+    rows = np.rint(positions[..., 1] / sampling).astype(np.int64) % grid.shape[0]
+    cols = np.rint(positions[..., 0] / sampling).astype(np.int64) % grid.shape[1]
+    return grid[rows, cols]
 
 
 def simulate_model(
     sites: pd.DataFrame,
     cell: tuple[float, float],
-    params: Mapping[str, float],
+    params: Mapping[str, Any],
+    config: Mapping[str, Any],
     *,
-    image_size_px: int,
-    potential_sampling: float,
-    target_sigma: float,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Simulate one noisy HRTEM image of a model and its target heat maps.
+    """Simulate one recorded image of a model and its target maps.
 
-    The image is of the equilibrium model (configuration 0); frozen-phonon configurations
-    (1..N), when the sites hold them, are not averaged yet. Targets mark configuration 0.
+    Parameters
+    ----------
+    sites : DataFrame
+        Sites of one model (see :mod:`atomscope.structures.sites`).
+    cell : tuple of float
+        (Lx, Ly) of the model's periodic cell [Å].
+    params : mapping
+        One image's parameters from :func:`draw_microscope`.
+    config : mapping
+        The ``simulation`` config section.
+    rng : numpy.random.Generator
+        Source of the noise (background field, line jitter, Poisson counts).
 
     Returns
     -------
-    image : ndarray (1, S, S) float32
-        Counts per pixel [e/px] for ``params['dose']``; the top-left S x S pixels of the cell.
+    images : ndarray (C, S, S) float32
+        Counts per pixel [e/px], one channel per defocus; the top-left S x S pixels of the cell.
     targets : ndarray (K, S, S) float32
-        One heat map per entry of :data:`TARGET_NAMES`.
+        One map per name of ``shard_attrs(config)["target_names"]``.
     sampling : float
         Pixel size actually used [Å/px].
     """
-    wave = exit_wave(sites_to_atoms(sites, cell), energy=params["energy"], potential_sampling=potential_sampling)
-    clean, sampling = hrtem_image(
-        wave,
-        defocus=params["defocus"],
-        Cs=params["Cs"],
-        sampling=params["sampling"],
-        semiangle_cutoff=params["semiangle_cutoff"],
-        focal_spread=params["focal_spread"],
-    )
-    size = image_size_px
-    if min(clean.shape) < size:
+    config = _check_config(config)
+    size = config["image_size_px"]
+    if round(min(cell[0], cell[1]) / params["sampling"]) < size:
         raise ValueError(
-            f"the model cell {cell} Å at {sampling:.3f} Å/px gives {clean.shape} px, smaller than "
+            f"the model cell {tuple(round(c, 2) for c in cell)} Å at {params['sampling']:.3f} Å/px is smaller than "
             f"image_size_px={size}: enlarge `structures.cell` or lower `simulation.image_size_px`"
         )
-    image = poisson_noise(np.clip(clean[:size, :size], 0, None), dose=params["dose"], sampling=sampling, rng=rng)
-    labels = label_sites(sites)
-    targets = np.stack(
-        [
-            gaussian_heatmap(
-                labels.loc[labels["kind"] == kind, ["x", "y"]].to_numpy(),
-                (size, size),
-                sampling,
-                sigma=target_sigma,
-                period=cell,
-            )
-            for kind in TARGET_NAMES.values()
-        ]
+    drift = scan_drift(size, drift=params["scan_drift"], angle=params["scan_drift_angle"])
+    positions = None
+    if config["mode"] != "hrtem":  # the probe positions carry drift and jitter
+        jitter = line_jitter(size, jitter=params["scan_jitter"], rng=rng)
+        positions = scan_positions((size, size), params["sampling"], dx=drift[0] + jitter, dy=drift[1])
+    clean, sampling = _clean_images(sites, cell, params, config, positions)
+    images = _record(clean, params, sampling, rng)
+    names = shard_attrs(config)["target_names"]
+    mask = None
+    if "monolayer" in names:
+        mask = _monolayer_mask(sites, cell, scan_positions((size, size), sampling, dx=drift[0], dy=drift[1]), sampling)
+    targets = render_targets(
+        _label_view(sites, cell, params), names, (size, size), sampling, sigma=config["target_sigma"], monolayer=mask
     )
-    return image[None], targets, sampling
+    return images, targets, sampling
 
 
 def simulate_shard(
@@ -97,24 +328,33 @@ def simulate_shard(
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     """Simulate one image per model of a structures shard.
 
-    Returns the arrays of the shard's HDF5 file (``images`` [N,1,S,S], ``targets`` [N,K,S,S],
-    ``sampling`` [N] in Å/px, ``model`` [N]) and one row per image with every drawn parameter.
+    Returns the arrays of the shard's HDF5 file (``images`` [N,C,S,S] counts, ``targets``
+    [N,K,S,S], ``sampling`` [N] in Å/px, ``model`` [N]) and one row per image with every
+    drawn parameter (:func:`draw_microscope`), the defocus of each channel (``defocus_0``,
+    ``defocus_1``, ... [Å]), the sampling used, the requested one, and the number of
+    frozen-phonon configurations averaged.
     """
+    config = _check_config(config)
     images, targets, rows = [], [], []
     for model in models.itertuples(index=False):
         params = draw_microscope(config, rng)
-        image, target, sampling = simulate_model(
-            sites[sites["model"] == model.model],
-            (model.cell_x, model.cell_y),
-            params,
-            image_size_px=config["image_size_px"],
-            potential_sampling=config["potential_sampling"],
-            target_sigma=config["target_sigma"],
-            rng=rng,
-        )
+        model_sites = sites[sites["model"] == model.model]
+        image, target, sampling = simulate_model(model_sites, (model.cell_x, model.cell_y), params, config, rng=rng)
         images.append(image)
         targets.append(target)
-        rows.append({"image": len(rows), "model": model.model, **params, "sampling": sampling, "requested_sampling": params["sampling"]})
+        channels = {f"defocus_{c}": params["defocus"] + offset for c, offset in enumerate(config["defocus_offsets"])}
+        configurations = _configurations(model_sites)
+        rows.append(
+            {
+                "image": len(rows),
+                "model": model.model,
+                **params,
+                **channels,
+                "sampling": sampling,
+                "requested_sampling": params["sampling"],
+                "configurations": 0 if configurations == [0] else len(configurations),
+            }
+        )
     arrays = {
         "images": np.stack(images).astype(np.float32),
         "targets": np.stack(targets).astype(np.float32),
@@ -131,12 +371,8 @@ def sites_in_view(sites: pd.DataFrame, cell: tuple[float, float], shape: tuple[i
     y = r * sampling); periodic copies of sites are included where they appear in view.
     Only the equilibrium rows (configuration 0) are labels; frozen-phonon copies are dropped.
     """
-    sites = label_sites(sites)
     height, width = shape
     limit_x, limit_y = (width - 0.5) * sampling, (height - 0.5) * sampling
-    copies = [
-        sites.assign(x=sites["x"] + i * cell[0], y=sites["y"] + j * cell[1]) for i in (-1, 0, 1) for j in (-1, 0, 1)
-    ]
-    every = pd.concat(copies, ignore_index=True)
+    every = _periodic_labels(sites, cell)
     inside = every["x"].between(-0.5 * sampling, limit_x) & every["y"].between(-0.5 * sampling, limit_y)
     return every[inside].reset_index(drop=True)

@@ -1,12 +1,32 @@
-"""Training targets: heat maps with a Gaussian peak at every site."""
+"""Training targets: heat maps with a Gaussian peak at every site, per species class, and the monolayer mask.
+
+Target channels are named; the names travel with the shards (HDF5 attr ``target_names``)
+and the trained model:
+
+- ``atoms``: every atom (kind "atom"); ``centres``: every polygon centre (kind "centre");
+- ``monolayer``: 1 where exactly one layer covers the pixel (Leist et al. 2022), else 0;
+- ``species:<class>``: the sites whose ``species_class`` is <class>, e.g. ``species:Mo``,
+  ``species:S2``, ``species:S`` or ``species:vacancy`` in a TMD (Larsen et al.).
+
+"atoms" and "centres" always come first, so networks and readers that know only those two
+keep working.
+"""
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
+import pandas as pd
 
 from atomscope._shared.validation import check_positive
 
-__all__ = ["gaussian_heatmap"]
+__all__ = ["KIND_CHANNELS", "SPECIES_PREFIX", "channel_sites", "gaussian_heatmap", "render_targets", "target_names"]
+
+#: Prefix of the species-class channels.
+SPECIES_PREFIX = "species:"
+#: Site kind marked by each kind channel (the channels every model has).
+KIND_CHANNELS = {"atoms": "atom", "centres": "centre"}
 
 
 def gaussian_heatmap(
@@ -46,6 +66,9 @@ def gaussian_heatmap(
         xy = (xy[None, :, :] + shifts[:, None, :]).reshape(-1, 2)
     heatmap = np.zeros(height * width, dtype=np.float64)
     radius = int(np.ceil(4 * sigma / sampling))
+    reach = (radius + 1) * sampling  # peaks farther than this outside the image leave no pixel in it
+    near = (xy > -reach) & (xy < np.array([width - 1, height - 1]) * sampling + reach)
+    xy = xy[near.all(axis=1)]
     offsets = np.arange(-radius, radius + 1)
     centre_px = np.rint(xy / sampling).astype(np.int64)  # (N, 2) as (col, row)
     cols = centre_px[:, 0, None] + offsets[None, :]  # (N, w)
@@ -57,3 +80,76 @@ def gaussian_heatmap(
     flat = rows[:, :, None] * width + cols[:, None, :]
     np.maximum.at(heatmap, flat[inside], values[inside])
     return heatmap.reshape(height, width).astype(np.float32)
+
+
+def target_names(*, monolayer: bool = False, species: Sequence[str] = ()) -> list[str]:
+    """The target channels, in order: atoms, centres, then monolayer and species classes if asked.
+
+    Parameters
+    ----------
+    monolayer : bool, optional
+        Add the monolayer mask channel (default False).
+    species : sequence of str, optional
+        Species classes (values of the sites' ``species_class``) that get a channel each,
+        e.g. ("Mo", "S2", "S"); order kept, duplicates rejected.
+    """
+    species = list(species)
+    if len(set(species)) != len(species) or not all(isinstance(s, str) and s for s in species):
+        raise ValueError(f"`species` must be distinct non-empty class names, got {species!r}")
+    return [*KIND_CHANNELS, *(["monolayer"] if monolayer else []), *(SPECIES_PREFIX + s for s in species)]
+
+
+def channel_sites(sites: pd.DataFrame, name: str) -> pd.Series:
+    """Which rows of ``sites`` a peak channel marks: by ``kind`` (atoms, centres) or ``species_class``."""
+    if name in KIND_CHANNELS:
+        return sites["kind"] == KIND_CHANNELS[name]
+    if name.startswith(SPECIES_PREFIX):
+        return sites["species_class"] == name[len(SPECIES_PREFIX) :]
+    raise ValueError(f"unknown peak target {name!r}: use atoms, centres or species:<class>")
+
+
+def render_targets(
+    sites: pd.DataFrame,
+    names: Sequence[str],
+    shape: tuple[int, int],
+    sampling: float,
+    *,
+    sigma: float = 0.4,
+    period: tuple[float, float] | None = None,
+    monolayer: np.ndarray | None = None,
+) -> np.ndarray:
+    """The target heat maps of one image.
+
+    Parameters
+    ----------
+    sites : DataFrame
+        Label sites (configuration 0) with ``kind``, ``x``, ``y`` [Å] and, for species
+        channels, ``species_class``; x and y are where the sites appear in the image.
+    names : sequence of str
+        Channels from :func:`target_names`.
+    shape : tuple of int
+        (H, W) [px].
+    sampling : float
+        Pixel size [Å/px]; pixel (r, c) is at x = c * sampling, y = r * sampling.
+    sigma : float, optional
+        Standard deviation of the peaks [Å] (default 0.4).
+    period : tuple of float, optional
+        (Lx, Ly) [Å] of the periodic cell, see :func:`gaussian_heatmap`.
+    monolayer : ndarray of bool, shape (H, W), optional
+        The monolayer mask; required when ``names`` holds "monolayer".
+
+    Returns
+    -------
+    ndarray of shape (K, H, W), float32
+        One channel per name; peaks of height 1, the mask 0 or 1.
+    """
+    channels = []
+    for name in names:
+        if name == "monolayer":
+            if monolayer is None or np.shape(monolayer) != tuple(shape):
+                raise ValueError(f"target 'monolayer' needs a `monolayer` mask of shape {tuple(shape)}")
+            channels.append(np.asarray(monolayer, dtype=np.float32))
+            continue
+        xy = sites.loc[channel_sites(sites, name), ["x", "y"]].to_numpy()
+        channels.append(gaussian_heatmap(xy, shape, sampling, sigma=sigma, period=period))
+    return np.stack(channels)

@@ -9,7 +9,6 @@ of the first version of this stage, so its models are unchanged.
 
 from __future__ import annotations
 
-import copy
 import json
 from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
@@ -17,6 +16,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 import pandas as pd
 
+from atomscope._shared.config import with_defaults
 from atomscope.structures._periodic import pair_distances
 from atomscope.structures._sheet import Sheet, cut, sheet_sites
 from atomscope.structures.amorphous import amorphous_carbon, in_pores
@@ -55,16 +55,6 @@ DEFAULTS: dict[str, Any] = {
 _MONOLAYER_SAMPLING = 0.5
 
 
-def _with_defaults(config: Mapping[str, Any], defaults: Mapping[str, Any] = DEFAULTS) -> dict[str, Any]:
-    out = copy.deepcopy(dict(defaults))
-    for key, value in config.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) and out[key]:
-            out[key] = _with_defaults(value, out[key])
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
 @contextmanager
 def _config_key(key: str = "") -> Iterator[None]:
     """Re-raise a library ``ValueError`` prefixed with the config section (``structures.<key>``) it came from."""
@@ -92,7 +82,7 @@ def build_shard(
     ``twist`` [deg] and ``strain`` (top layer, stacked materials), ``second_layer``, ``layer_spacing``
     [Å], ``monolayer_fraction`` (of the cell area), ``configurations`` (frozen phonons) and ``relaxed``.
     """
-    config = _with_defaults(config)
+    config = with_defaults(config, DEFAULTS)
     if config["material"] not in MATERIALS:
         raise ValueError(f"structures.material: unknown material {config['material']!r}; supported: {list(MATERIALS)}")
     sites, models = [], []
@@ -105,7 +95,7 @@ def build_shard(
 
 def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     """One model from a ``structures`` config section: sites and its row of the models table (without ``model``)."""
-    config = _with_defaults(config)
+    config = with_defaults(config, DEFAULTS)
     material = config["material"]
     row = {"material": material, "n_pores": 0, "radius": np.nan, "radius_spread": np.nan, "mean_bond": np.nan}
     row |= {"twist": np.nan, "strain": np.nan, "second_layer": "", "layer_spacing": np.nan, "relaxed": bool(config["relax"])}

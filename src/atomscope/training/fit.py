@@ -10,7 +10,8 @@ import torch
 
 from atomscope._shared.seeding import stage_rng
 from atomscope.nets import build_network
-from atomscope.simulation.shards import TARGET_NAMES, sites_in_view
+from atomscope.simulation.shards import sites_in_view
+from atomscope.simulation.targets import channel_sites
 from atomscope.training.dataset import standardise
 from atomscope.training.loop import evaluate, pick_device, seed_torch, train
 
@@ -18,14 +19,20 @@ __all__ = ["fit"]
 
 
 def _validation_truth(
-    sites: pd.DataFrame, models: pd.DataFrame, model_ids: np.ndarray, shape: tuple[int, int], sampling: np.ndarray
+    sites: pd.DataFrame,
+    models: pd.DataFrame,
+    model_ids: np.ndarray,
+    shape: tuple[int, int],
+    sampling: np.ndarray,
+    target_names: list[str],
 ) -> list[dict[str, np.ndarray]]:
-    """True (x, y) [Å] per target channel for each validation image."""
+    """True (x, y) [Å] per peak channel (all but the monolayer mask) for each validation image."""
     cells = models.set_index("model")
+    peaks = [name for name in target_names if name != "monolayer"]
     truth = []
     for model, s in zip(model_ids, sampling):
         view = sites_in_view(sites[sites["model"] == model], (cells.at[model, "cell_x"], cells.at[model, "cell_y"]), shape, s)
-        truth.append({name: view.loc[view["kind"] == kind, ["x", "y"]].to_numpy() for name, kind in TARGET_NAMES.items()})
+        truth.append({name: view.loc[channel_sites(view, name), ["x", "y"]].to_numpy() for name in peaks})
     return truth
 
 
@@ -54,7 +61,7 @@ def fit(
     targets = arrays["targets"]
     target_names = list(attrs["target_names"])
     sampling = arrays["sampling"]
-    truth = _validation_truth(sites, models, arrays["model"][-n_val:], images.shape[-2:], sampling[-n_val:])
+    truth = _validation_truth(sites, models, arrays["model"][-n_val:], images.shape[-2:], sampling[-n_val:], target_names)
     seed_torch(config["seed"])
     net = build_network(config["architecture"], images.shape[1], len(target_names)).to(device)
 

@@ -58,12 +58,15 @@ def evaluate(
 ) -> dict[str, float]:
     """Detection scores per target channel, pooled over the validation images.
 
-    ``truth[i][name]`` holds the true (x, y) [Å] of image i for target ``name``;
-    ``min_distance`` and ``match_radius`` are in Å.
+    ``truth[i][name]`` holds the true (x, y) [Å] of image i for target ``name``; channels
+    without truth (e.g. a monolayer mask) are not scored. ``min_distance`` and
+    ``match_radius`` are in Å.
     """
     maps = predict_images(net, images, device=device)
     scores: dict[str, float] = {}
     for k, name in enumerate(target_names):
+        if name not in truth[0]:
+            continue
         detected, true = [], []
         for i, s in enumerate(sampling):
             peaks = find_peaks(maps[i, k], min_distance_px=max(1, int(min_distance / s)), threshold=threshold)

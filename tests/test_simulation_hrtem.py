@@ -1,0 +1,105 @@
+"""HRTEM transfer: the CTF phase and envelopes against their analytic values, through the public path."""
+
+import abtem
+import numpy as np
+import pytest
+from abtem.core.energy import energy2wavelength
+
+from atomscope.simulation.hrtem import fast_gpts, focal_series, objective_lens
+
+abtem.config.set({"device": "cpu", "dask.lazy": False})
+
+ENERGY = 80e3
+LAMBDA = energy2wavelength(ENERGY)  # [Å]
+SAMPLING = 0.1
+GPTS = (96, 80)  # [x, y]: a non-square cell, so a transposed image cannot pass
+EPS = 0.01
+
+
+def chi(k: float, phi: float, *, defocus: float, Cs: float, astigmatism: float = 0.0, angle: float = 0.0) -> float:
+    """chi(k) = pi lambda k^2 (C10 + C12 cos 2(phi - phi12)) + pi/2 Cs lambda^3 k^4 with C10 = -defocus."""
+    c10 = -defocus + astigmatism * np.cos(2 * (phi - angle))
+    return np.pi * LAMBDA * c10 * k**2 + np.pi / 2 * Cs * LAMBDA**3 * k**4
+
+
+def weak_phase_wave(axis: int, periods: int) -> tuple[abtem.Waves, float]:
+    """exp(i eps cos(2 pi k0 r)) modulated along abTEM axis 0 (x) or 1 (y), and k0 [1/Å]."""
+    k0 = periods / (GPTS[axis] * SAMPLING)
+    r = np.arange(GPTS[axis]) * SAMPLING
+    phase = EPS * np.cos(2 * np.pi * k0 * r)
+    phase = phase[:, None] if axis == 0 else phase[None, :]
+    array = np.exp(1j * np.broadcast_to(phase, GPTS)).astype(np.complex64)
+    return abtem.Waves(array, energy=ENERGY, sampling=SAMPLING), k0
+
+
+def modulation(image: np.ndarray, axis: int, k0: float) -> float:
+    """Amplitude of cos(2 pi k0 r) in an atomscope image [row = y, col = x] along x (0) or y (1)."""
+    profile = image.mean(axis=0) if axis == 0 else image.mean(axis=1)
+    r = np.arange(len(profile)) * SAMPLING
+    return 2 * np.mean((profile - profile.mean()) * np.cos(2 * np.pi * k0 * r))
+
+
+def test_ctf_phase_at_a_known_frequency_equals_chi():
+    # a wave with one Fourier component at k0: after the lens its coefficient is exp(-i chi(k0))
+    n, k_index = 128, 5
+    k0 = k_index / (n * 0.05)
+    x = np.arange(n) * 0.05
+    array = (1 + 1e-3 * np.exp(2j * np.pi * k0 * x))[:, None] * np.ones((1, n))
+    wave = abtem.Waves(array.astype(np.complex64), energy=ENERGY, sampling=0.05)
+    lens = objective_lens(energy=ENERGY, defocus=50.0, Cs=-1e5, semiangle_cutoff=200.0)
+    spectrum = np.fft.fft2(wave.apply_ctf(lens).array)
+    transfer = spectrum[k_index, 0] / spectrum[0, 0] / 1e-3
+    expected = -chi(k0, 0.0, defocus=50.0, Cs=-1e5)
+    assert abs(transfer) == pytest.approx(1.0, abs=1e-4)
+    assert np.angle(transfer * np.exp(-1j * expected)) == pytest.approx(0.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("axis, phi", [(0, 0.0), (1, np.pi / 2)])
+def test_weak_phase_object_contrast_is_2_eps_sin_chi_per_defocus_with_astigmatism(axis, phi):
+    # Weak phase object exp(i eps cos(2 pi k0 x)): I = 1 + 2 eps sin(chi(k0)) cos(2 pi k0 x).
+    # Astigmatism at phi12 = 0 adds +C12 along x and -C12 along y, so both directions and the
+    # [x, y] -> [row, col] transpose are pinned.
+    wave, k0 = weak_phase_wave(axis, periods=5)
+    defoci, Cs, c12 = (-60.0, 20.0, 70.0), -1.5e5, 25.0
+    images, sampling = focal_series(
+        wave, defoci=defoci, Cs=Cs, sampling=SAMPLING, astigmatism=c12, semiangle_cutoff=200.0, focal_spread=0.0
+    )
+    assert images.shape == (3, GPTS[1], GPTS[0]) and sampling == pytest.approx(SAMPLING)
+    for image, defocus in zip(images, defoci):
+        expected = 2 * EPS * np.sin(chi(k0, phi, defocus=defocus, Cs=Cs, astigmatism=c12))
+        assert modulation(image, axis, k0) == pytest.approx(expected, abs=3e-4)
+        assert abs(modulation(image, 1 - axis, k0)) < 1e-5  # nothing along the other axis
+
+
+def test_temporal_and_spatial_envelopes_damp_the_contrast_by_their_analytic_factors():
+    wave, k0 = weak_phase_wave(0, periods=6)
+    defocus, Cs, spread, beta = 60.0, -1e5, 30.0, 1.0  # [Å], [Å], [Å], [mrad]
+    common = dict(defoci=[defocus], Cs=Cs, sampling=SAMPLING, semiangle_cutoff=200.0)
+    coherent = modulation(focal_series(wave, **common, focal_spread=0.0)[0][0], 0, k0)
+    temporal = modulation(focal_series(wave, **common, focal_spread=spread)[0][0], 0, k0)
+    spatial = modulation(focal_series(wave, **common, focal_spread=0.0, angular_spread=beta)[0][0], 0, k0)
+    # temporal: exp(-(pi lambda Delta k^2 / 2)^2) with Delta the 1/e focal spread
+    assert temporal / coherent == pytest.approx(np.exp(-((np.pi * LAMBDA * spread * k0**2 / 2) ** 2)), rel=1e-3)
+    # spatial (quasi-coherent): exp(-(beta/2)^2 |grad_alpha chi|^2), alpha = lambda k
+    alpha = LAMBDA * k0
+    dchi = 2 * np.pi / LAMBDA * (-defocus * alpha + Cs * alpha**3)
+    assert spatial / coherent == pytest.approx(np.exp(-((beta * 1e-3 / 2) ** 2) * dchi**2), rel=1e-3)
+    assert spatial / coherent < 0.95  # the envelope is not negligible at this k
+
+
+def test_objective_lens_rejects_negative_spreads_naming_them():
+    with pytest.raises(ValueError, match="`focal_spread`"):
+        objective_lens(energy=ENERGY, defocus=0.0, Cs=0.0, semiangle_cutoff=20.0, focal_spread=-1.0)
+    with pytest.raises(ValueError, match="`angular_spread`"):
+        objective_lens(energy=ENERGY, defocus=0.0, Cs=0.0, semiangle_cutoff=20.0, angular_spread=-0.1)
+
+
+def test_focal_series_needs_a_defocus():
+    wave, _ = weak_phase_wave(0, periods=1)
+    with pytest.raises(ValueError, match="`defoci`"):
+        focal_series(wave, defoci=[], Cs=0.0, sampling=SAMPLING)
+
+
+def test_fast_gpts_cover_the_cell_at_least_as_finely_with_fast_lengths():
+    assert fast_gpts((12.64, 16.42), 0.05) == (256, 330)
+    assert fast_gpts((40.0, 40.0), 0.05) == (800, 800)
