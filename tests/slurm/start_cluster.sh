@@ -3,6 +3,7 @@
 # tests/test_slurm_profile.py submits real jobs through workflow/profiles/slurm.
 # CI calls it best-effort: where it cannot run (not root, no apt), that test skips.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"  # the daemons live in sbin, which a non-login PATH may lack
 [ "$(id -u)" = 0 ] || { echo "start_cluster: not root, no SLURM cluster"; exit 1; }
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null
