@@ -27,7 +27,7 @@ from scipy.fft import next_fast_len
 
 from atomscope._shared.validation import check_positive
 
-__all__ = ["exit_wave", "fast_gpts", "focal_series", "hrtem_image", "objective_lens"]
+__all__ = ["build_potential", "exit_wave", "fast_gpts", "focal_series", "hrtem_image", "objective_lens"]
 
 
 def fast_gpts(extent: Sequence[float], sampling: float) -> tuple[int, ...]:
@@ -67,16 +67,29 @@ def exit_wave(
         The exit wave, computed (not lazy), indexed [x, y].
     """
     check_positive(energy, "energy")
+    potential = build_potential(atoms, potential_sampling=potential_sampling, slice_thickness=slice_thickness)
+    return abtem.PlaneWave(energy=energy).multislice(potential, lazy=False)
+
+
+def build_potential(
+    atoms: ase.Atoms, *, potential_sampling: float, slice_thickness: float, device: str | None = None
+) -> abtem.PotentialArray:
+    """Projected potential of ``atoms`` (infinite projection) on a fast FFT grid, built in memory.
+
+    ``potential_sampling`` [Å] is the largest sampling (see :func:`fast_gpts`),
+    ``slice_thickness`` [Å] the multislice step; ``device`` 'cpu' or 'gpu' (default: abTEM's).
+    One builder for HRTEM and STEM, so both see the same potential.
+    """
     check_positive(slice_thickness, "slice_thickness")
     if len(atoms) == 0:
         raise ValueError("`atoms` is empty: nothing to simulate")
-    potential = abtem.Potential(
+    return abtem.Potential(
         atoms,
         gpts=fast_gpts(atoms.cell.lengths()[:2], potential_sampling),
         slice_thickness=slice_thickness,
         projection="infinite",
-    )
-    return abtem.PlaneWave(energy=energy).multislice(potential, lazy=False)
+        device=device,
+    ).build(lazy=False)
 
 
 def objective_lens(

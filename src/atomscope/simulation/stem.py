@@ -26,7 +26,7 @@ import numpy as np
 from scipy import ndimage
 
 from atomscope._shared.validation import check_positive
-from atomscope.simulation.hrtem import fast_gpts, objective_lens
+from atomscope.simulation.hrtem import build_potential, fast_gpts, objective_lens
 
 __all__ = [
     "ADF_CROSS_SECTION",
@@ -195,16 +195,9 @@ def stem_multislice(
     inner, outer = (check_positive(a, "detector") for a in detector)
     if inner >= outer:
         raise ValueError(f"`detector` must be (inner, outer) with inner < outer [mrad], got {detector}")
-    if len(atoms) == 0:
-        raise ValueError("`atoms` is empty: nothing to simulate")
-    check_positive(slice_thickness, "slice_thickness")
-    potential = abtem.Potential(
-        atoms,
-        gpts=fast_gpts(atoms.cell.lengths()[:2], potential_sampling),
-        slice_thickness=slice_thickness,
-        projection="infinite",
-        device=device,
-    ).build(lazy=False)
+    potential = build_potential(
+        atoms, potential_sampling=potential_sampling, slice_thickness=slice_thickness, device=device
+    )
     wavelength = abtem.core.energy.energy2wavelength(energy)
     limit = 2 / 3 * wavelength / (2 * max(potential.sampling)) * 1e3
     if outer > limit:
