@@ -66,16 +66,6 @@ def test_unknown_material_names_the_key():
 
 
 TMD = {"material": "MoS2", "cell": [20.0, 20.0]}
-STEM = {
-    "mode": "stem_convolution",
-    "image_size_px": 64,
-    "sampling": 0.15,
-    "defocus": 0.0,
-    "Cs": 0.0,
-    "semiangle_cutoff": 30.0,
-    "dose": 1e6,
-    "targets": {"monolayer": True, "species": ["Mo", "S2"]},
-}
 
 
 def test_library_defaults_equal_the_schema_defaults():
@@ -106,9 +96,9 @@ def test_focal_series_has_one_channel_per_offset_and_records_each_defocus():
     assert np.corrcoef(images[0].ravel(), images[2].ravel())[0, 1] < 0.9
 
 
-def test_species_and_monolayer_targets_of_a_tmd_peak_at_their_columns_and_the_brightest_stem_columns():
-    sites, models, (arrays, table) = _tmd_shard(STEM)
-    attrs = shard_attrs(STEM)
+def test_species_and_monolayer_targets_of_a_tmd_peak_at_their_columns_and_the_brightest_stem_columns(mos2_stem):
+    sites, models, (arrays, table) = _tmd_shard(mos2_stem)
+    attrs = shard_attrs(mos2_stem)
     assert attrs["target_names"] == ["atoms", "centres", "monolayer", "species:Mo", "species:S2"]
     targets, image, s = arrays["targets"][0], arrays["images"][0, 0], arrays["sampling"][0]
     model = models.iloc[0]
@@ -147,10 +137,10 @@ def draw_params(config):
     return draw_microscope(config, np.random.default_rng(0))
 
 
-def test_frozen_phonons_average_the_configurations_and_labels_stay_at_equilibrium():
+def test_frozen_phonons_average_the_configurations_and_labels_stay_at_equilibrium(mos2_stem):
     structures = {**TMD, "vibrations": {"configurations": 2, "amplitude": 0.15, "gain": 0.0}}
     sites, models = build_shard(structures, n_models=1, first_model=0, rng=stage_rng(0, "structures", 0))
-    config = {**STEM, "dose": 1e12, "targets": {"monolayer": False, "species": []}}
+    config = {**mos2_stem, "dose": 1e12, "targets": {"monolayer": False, "species": []}}
     cell = (models.cell_x[0], models.cell_y[0])
     params = draw_params(config)
     image, targets, s = simulate_model(sites, cell, params, config, rng=np.random.default_rng(1))
@@ -166,9 +156,9 @@ def test_frozen_phonons_average_the_configurations_and_labels_stay_at_equilibriu
     assert table.loc[0, "configurations"] == 2
 
 
-def test_artefacts_are_drawn_recorded_and_deterministic():
+def test_artefacts_are_drawn_recorded_and_deterministic(mos2_stem):
     config = {
-        **STEM,
+        **mos2_stem,
         "artefacts": {"blur": [0.5, 1.0], "illumination": 0.2, "background": [0.05, 0.1], "scan_drift": 0.01, "scan_jitter": 0.3},
     }
     _, _, (a, table_a) = _tmd_shard(config, seed=3, n=2)
@@ -182,8 +172,8 @@ def test_artefacts_are_drawn_recorded_and_deterministic():
     assert not np.array_equal(a["images"], c["images"])
 
 
-def test_stem_multislice_shard_runs_through_abtem():
-    config = {**STEM, "mode": "stem_multislice", "image_size_px": 12, "sampling": 0.4, "targets": {"monolayer": False, "species": []}}
+def test_stem_multislice_shard_runs_through_abtem(mos2_stem):
+    config = {**mos2_stem, "mode": "stem_multislice", "image_size_px": 12, "sampling": 0.4, "targets": {"monolayer": False, "species": []}}
     sites, models = build_shard(TMD, n_models=1, first_model=0, rng=stage_rng(0, "structures", 0))
     arrays, table = simulate_shard(sites, models, config, stage_rng(0, "simulation", 0))
     assert arrays["images"].shape == (1, 1, 12, 12) and shard_attrs(config)["channel_names"] == ["adf"]
@@ -203,10 +193,10 @@ def test_stem_multislice_shard_runs_through_abtem():
         ("targets", {"species": ["Mo", "Mo"]}, "simulation.targets.species"),
     ],
 )
-def test_config_errors_name_their_key(key, value, message):
+def test_config_errors_name_their_key(key, value, message, mos2_stem):
     sites, models = build_shard(TMD, n_models=1, first_model=0, rng=stage_rng(0, "structures", 0))
     with pytest.raises(ValueError, match=message):
-        simulate_shard(sites, models, {**STEM, key: value}, stage_rng(0, "simulation", 0))
+        simulate_shard(sites, models, {**mos2_stem, key: value}, stage_rng(0, "simulation", 0))
 
 
 def test_leist_preset_is_a_valid_config_of_100_shards():

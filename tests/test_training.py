@@ -87,23 +87,14 @@ def test_resunet_learns_to_mark_bright_spots():
     assert s["f1"] > 0.9
 
 
-def test_fit_trains_on_extra_target_channels_and_scores_the_species_peaks():
+def test_fit_trains_on_extra_target_channels_and_scores_the_species_peaks(mos2_stem):
     """Shards with monolayer and species channels train; species channels are scored, the mask is not."""
     from atomscope._shared.seeding import stage_rng
     from atomscope.simulation.shards import shard_attrs, simulate_shard
     from atomscope.structures.shards import build_shard
     from atomscope.training.fit import fit
 
-    simulation = {
-        "mode": "stem_convolution",
-        "image_size_px": 64,
-        "sampling": 0.15,
-        "defocus": 0.0,
-        "Cs": 0.0,
-        "semiangle_cutoff": 30.0,
-        "dose": 1e6,
-        "targets": {"monolayer": True, "species": ["Mo", "S2"]},
-    }
+    simulation = mos2_stem
     sites, models = build_shard({"material": "MoS2", "cell": [20.0, 20.0]}, n_models=3, first_model=0, rng=stage_rng(0, "structures"))
     arrays, _ = simulate_shard(sites, models, simulation, stage_rng(0, "simulation"))
     config = {
