@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_image", "check_positive", "check_int", "as_float_image", "make_rng"]
+__all__ = ["check_image", "check_positive", "check_int", "make_rng"]
 
 
 def check_positive(value: float, name: str, *, allow_zero: bool = False) -> float:
@@ -39,14 +39,6 @@ def check_image(image: np.ndarray, name: str = "image", *, ndim: int | tuple[int
     if not np.all(np.isfinite(image)):
         raise ValueError(f"`{name}` contains NaN or infinite values")
     return image
-
-
-def as_float_image(image: np.ndarray) -> np.ndarray:
-    """Dtype policy: float32 stays float32, float64 stays, integers become float64."""
-    image = np.asarray(image)
-    if image.dtype in (np.float32, np.float64):
-        return image
-    return image.astype(np.float64)
 
 
 def make_rng(seed: int | tuple[int, ...] | np.random.Generator | None) -> np.random.Generator:
