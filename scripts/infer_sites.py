@@ -17,14 +17,15 @@ if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
     torch.set_num_threads(snakemake.threads)
     cfg = snakemake.params.inference
-    micrograph = read_micrograph(snakemake.input.image, pixel_size=snakemake.params.pixel_size)
+    micrograph = read_micrograph(snakemake.input.image, pixel_size=snakemake.params.pixel_size, pixel_size_from="sheet")
     checkpoint = load_checkpoint(snakemake.input.model[0])
     frames = micrograph.frames
-    log.info("%s: %d frame(s) of %s px at %.4f Å/px (from the %s)", micrograph.path, len(frames), frames.shape[1:], micrograph.sampling, micrograph.source)
+    log.info("%s: %d frame(s) of %s px at %.4f Å/px (pixel size from the %s)", micrograph.path, len(frames), frames.shape[1:], micrograph.sampling, micrograph.source)
     images, maps, sites = analyse_micrograph(micrograph, checkpoint, cfg, device=pick_device())
     attrs = {
         "sampling": checkpoint["sampling"],
         "image_sampling": micrograph.sampling,
+        "image_sampling_source": micrograph.source,
         "image_shape": list(micrograph.frames.shape[1:]),
         "channel_names": checkpoint["channel_names"],
         "target_names": checkpoint["target_names"],

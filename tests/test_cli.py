@@ -35,7 +35,8 @@ def test_analyse_without_pixel_size_exits_2_naming_the_file(tmp_path, model, cap
     np.save(tmp_path / "raw.npy", np.random.default_rng(0).random((64, 64)))
     assert main(["analyse", str(tmp_path / "raw.npy"), "--model", str(model)]) == 2
     err = capsys.readouterr().err
-    assert "raw.npy" in err and "pixel" in err.lower() and "Traceback" not in err
+    assert "raw.npy" in err and "--pixel-size" in err and "Traceback" not in err
+    assert "sample sheet" not in err
     assert not (tmp_path / "raw_atomscope").exists()
 
 

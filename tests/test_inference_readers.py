@@ -64,8 +64,19 @@ def test_tiff_stack_is_an_image_series(tmp_path):
 
 
 def test_sheet_pixel_size_overrides_the_file(tmp_path, image):
-    m = read_micrograph(write_tiff(tmp_path / "a.tif", image, scale=0.01, units="nm"), pixel_size=0.2)
+    m = read_micrograph(write_tiff(tmp_path / "a.tif", image, scale=0.01, units="nm"), pixel_size=0.2, pixel_size_from="sheet")
     assert (m.sampling, m.source) == (0.2, "sheet")
+
+
+@pytest.mark.parametrize(
+    "origin, fix",
+    [("sheet", r"`pixel_size`.*sample sheet"), ("cli", r"--pixel-size"), ("argument", r"pixel_size \(Å/px\) to read_micrograph")],
+)
+def test_missing_pixel_size_message_names_where_to_give_it(tmp_path, image, origin, fix):
+    with pytest.raises(ValueError, match=rf"a\.npy: no pixel size in the file and none given; .*{fix}") as error:
+        read_micrograph(write_npy(tmp_path / "a.npy", image), pixel_size_from=origin)
+    others = {"sheet": "sample sheet", "cli": "--pixel-size", "argument": "read_micrograph"}
+    assert all(text not in str(error.value) for name, text in others.items() if name != origin)
 
 
 def test_npy_integers_become_float32(tmp_path):
@@ -96,9 +107,9 @@ def test_rgb_becomes_grey_luma(tmp_path, suffix):
 
 def test_uncalibrated_tiff_needs_the_sheet(tmp_path, image):
     path = write_tiff(tmp_path / "u.tif", image)
-    expected = r"u\.tif: no pixel size in the file and none in the sample sheet.*config/samples\.tsv"
+    expected = r"u\.tif: no pixel size in the file and none given; .*sample sheet \(config/samples\.tsv\)"
     with pytest.raises(ValueError, match=expected):
-        read_micrograph(path)
+        read_micrograph(path, pixel_size_from="sheet")
     assert read_micrograph(path, pixel_size=0.11).sampling == 0.11
 
 
@@ -119,7 +130,7 @@ def test_non_square_pixels_are_an_error(tmp_path, image):
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, float("nan"), float("inf")])
 def test_bad_sheet_pixel_size(tmp_path, image, bad):
-    with pytest.raises(ValueError, match="pixel_size must be a positive number"):
+    with pytest.raises(ValueError, match="pixel size must be a positive number"):
         read_micrograph(write_npy(tmp_path / "a.npy", image), pixel_size=bad)
 
 
@@ -212,7 +223,7 @@ def test_real_calibrated_files(shared_data, name, shape, sampling):
 def test_real_files_that_need_the_sheet(shared_data, name, shape, sampling, match):
     with pytest.raises(ValueError, match=match):
         read_micrograph(shared_data / name)
-    m = read_micrograph(shared_data / name, pixel_size=sampling)
+    m = read_micrograph(shared_data / name, pixel_size=sampling, pixel_size_from="sheet")
     assert m.frames.shape == shape and m.frames.dtype == np.float32
     assert (m.sampling, m.source) == (sampling, "sheet")
 

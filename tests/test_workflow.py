@@ -14,12 +14,33 @@ import pytest
 import torch
 import yaml
 
-from atomscope.io import read_arrays, read_table, read_table_meta
+from atomscope.io import read_arrays, read_sample_sheet, read_table, read_table_meta, write_micrograph_tiff
+from atomscope.simulation import exit_wave, hrtem_image, poisson_noise
+from atomscope.structures import amorphous_carbon, sites_to_atoms
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
 pytestmark = pytest.mark.workflow
 
 SHEET = "sample\tpath\tpixel_size\ttruth\nsim\tresults/test_images/test/0-0.tif\t\tresults/test_images/test/0-0.truth.parquet\n"
+# A user's own images beside the simulated test image, written as README says: an empty
+# pixel_size cell for a calibrated file, a pixel size for an uncalibrated one, no truth.
+OWN_ROWS = "own_calibrated\town/calibrated.tif\t\t\nown_uncalibrated\town/uncalibrated.npy\t0.11\t\n"
+# The two real files of issue 7's report, when ../shared/data is beside the project.
+REAL_ROWS = (
+    f"real_ghd\t{SHARED_DATA / 'graphene_hrtem_defect.tif'}\t0.108\t\n"
+    f"real_mos2\t{SHARED_DATA / 'mos2_se_implanted_stem.dm3'}\t\t\n"
+)
+# The same kind of images in a sheet without the optional columns at all.
+BARE_SHEET = "sample\tpath\nbare_calibrated\town/calibrated.tif\n"
+
+
+def simulated_carbon(seed: int) -> tuple[np.ndarray, float]:
+    """An HRTEM image [counts] of amorphous carbon in the tiny config's conditions, and its pixel size [Å/px]."""
+    sites, info = amorphous_carbon((24.0, 24.0), rng=seed)
+    wave = exit_wave(sites_to_atoms(sites, info["cell"]), energy=80e3, potential_sampling=0.05)
+    image, sampling = hrtem_image(wave, defocus=-60.0, Cs=-150000.0, sampling=0.11, semiangle_cutoff=25.0, focal_spread=30.0)
+    return poisson_noise(image, dose=1e5, sampling=sampling, rng=seed), sampling
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -46,7 +67,11 @@ def run(tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("tiny")
     (workdir / "config").mkdir()
     shutil.copy(ROOT / "tests" / "data" / "tiny_config.yaml", workdir / "config" / "config.yaml")
-    (workdir / "config" / "samples.tsv").write_text(SHEET)
+    (workdir / "own").mkdir()
+    image, sampling = simulated_carbon(5)
+    write_micrograph_tiff(workdir / "own" / "calibrated.tif", image, sampling)
+    np.save(workdir / "own" / "uncalibrated.npy", simulated_carbon(6)[0])
+    (workdir / "config" / "samples.tsv").write_text(SHEET + OWN_ROWS + (REAL_ROWS if SHARED_DATA.is_dir() else ""))
     snakemake(workdir)
     return workdir
 
@@ -100,6 +125,42 @@ def test_report_outputs(run):
     assert {"sample", "atom_f1", "centre_f1", "bond_length_mean"} <= set(table.columns)
     snakemake(run, "--report", "results/report.html")
     assert (run / "results/report.html").stat().st_size > 100_000
+
+
+def test_own_images_run_through_every_stage_beside_the_simulated_one(run):
+    sheet = read_sample_sheet(run / "config" / "samples.tsv")
+    assert len(sheet) == (5 if SHARED_DATA.is_dir() else 3)
+    for sample in sheet.index:
+        for path in ("inference/{}/sites.parquet", "geometry/{}/summary.parquet", "motifs/{}/motifs.parquet", "report/{}/overlay.png"):
+            assert (run / "results" / path.format(sample)).is_file(), (sample, path)
+    # only the sample with truth is scored; the summary lists every sample, scores where truth exists
+    assert sorted(p.stem for p in (run / "results/evaluation").glob("*.parquet")) == ["sim"]
+    table = pd.read_csv(run / "results/report/samples.tsv", sep="\t").set_index("sample")
+    assert sorted(table.index) == sorted(sheet.index)
+    assert table.loc["sim", "atom_f1"] > 0.7 and table.drop(index="sim")["atom_f1"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "sample, sampling, source",
+    [("own_calibrated", 0.11, "file"), ("own_uncalibrated", 0.11, "sheet"), ("real_ghd", 0.108, "sheet"), ("real_mos2", 0.127, "file")],
+)
+def test_pixel_size_comes_from_the_sheet_or_else_the_file(run, sample, sampling, source):
+    if sample.startswith("real") and not SHARED_DATA.is_dir():
+        pytest.skip(f"real microscope data not found at {SHARED_DATA}")
+    _, attrs = read_arrays(run / f"results/inference/{sample}/maps.h5", [])
+    assert attrs["image_sampling"] == pytest.approx(sampling, rel=0.01) and attrs["image_sampling_source"] == source
+    sites = read_table(run / f"results/inference/{sample}/sites.parquet")
+    assert len(sites) > 0
+    np.testing.assert_allclose(sites["x"], sites["x_px"] * attrs["image_sampling"], rtol=1e-5, atol=1e-4)
+
+
+def test_a_sheet_without_optional_columns_plans_no_scores_and_runs_to_the_figures(run):
+    sheet = run / "config" / "bare.tsv"
+    sheet.write_text(BARE_SHEET)
+    jobs = planned_jobs(run, "--config", f"samples=config/{sheet.name}")
+    assert "evaluate" not in jobs and jobs["infer"] == 1 and jobs["report_summary"] == 1
+    snakemake(run, "results/report/bare_calibrated/overlay.png", "--config", f"samples=config/{sheet.name}")
+    assert read_table(run / "results/geometry/bare_calibrated/summary.parquet").loc[0, "n_atoms"] > 0
 
 
 def edited_config(workdir: Path, section: str, key: str, value) -> str:

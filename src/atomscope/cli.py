@@ -40,7 +40,7 @@ def analyse(args: argparse.Namespace) -> Path:
     from atomscope.training.loop import load_checkpoint, pick_device
 
     out = args.out or args.image.with_name(args.image.stem + "_atomscope")
-    micrograph = read_micrograph(args.image, pixel_size=args.pixel_size)
+    micrograph = read_micrograph(args.image, pixel_size=args.pixel_size, pixel_size_from="cli")
     checkpoint = load_checkpoint(args.model)
     inference = {"threshold": args.threshold, "min_distance": args.min_distance, "tile_px": args.tile_px, "overlap_px": args.overlap_px}
     _, _, sites = analyse_micrograph(micrograph, checkpoint, inference, device=pick_device())

@@ -1,25 +1,21 @@
 # Shared helpers: config and sample-sheet validation, shard lists, config sections for params.
 import math
 
-import pandas as pd
 from snakemake.utils import validate
+
+from atomscope.io import read_sample_sheet
 
 
 validate(config, schema="../schemas/config.schema.yaml")
 
 
 def load_samples(path):
-    """Read and validate the sample sheet; empty cells become None."""
-    sheet = pd.read_csv(path, sep="\t", dtype={"sample": str, "path": str, "truth": str}, comment="#")
-    if "pixel_size" not in sheet:
-        sheet["pixel_size"] = float("nan")
-    if "truth" not in sheet:
-        sheet["truth"] = None
-    sheet = sheet.astype(object).where(sheet.notna(), None)
-    validate(sheet, schema="../schemas/samples.schema.yaml")
-    if sheet["sample"].duplicated().any():
-        raise ValueError(f"{path}: duplicate sample names {sorted(sheet['sample'][sheet['sample'].duplicated()])}")
-    return sheet.set_index("sample", drop=False)
+    """The sample sheet, read by atomscope (a value not given is None in every optional column),
+    then checked against the schema. The schema check runs on a copy: Snakemake's validate writes
+    NaN back into the cells it skipped as null, and a NaN truth or pixel size is not "not given"."""
+    sheet = read_sample_sheet(path)
+    validate(sheet.copy(), schema="../schemas/samples.schema.yaml")
+    return sheet
 
 
 SAMPLES = load_samples(config["samples"])
@@ -74,7 +70,7 @@ def sample_truth(wildcards):
 
 
 def samples_with_truth():
-    return [s for s in SAMPLES.index if SAMPLES.loc[s, "truth"]]
+    return [s for s in SAMPLES.index if SAMPLES.loc[s, "truth"] is not None]
 
 
 MODEL = config["training"]["model"]

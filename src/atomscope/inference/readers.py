@@ -22,7 +22,14 @@ from rsciio.utils.rgb import is_rgbx, rgbx2regular_array
 
 __all__ = ["Micrograph", "read_micrograph", "SUPPORTED_EXTENSIONS"]
 
-_SHEET_FIX = "add a `pixel_size` (Å/px) for this sample in config/samples.tsv"
+# Where a user gives what the file lacks, by where read_micrograph was called from: the
+# workflow's sample sheet, the command line, or Python.
+PixelSizeFrom = Literal["sheet", "cli", "argument"]
+_HOW_TO_GIVE = {
+    "sheet": ("add a `pixel_size` (Å/px) for this sample in the sample sheet (config/samples.tsv)", "check the image path in the sample sheet"),
+    "cli": ("pass --pixel-size (Å/px)", "check the image path"),
+    "argument": ("pass pixel_size (Å/px) to read_micrograph", "check the image path"),
+}
 
 # Length units as written by microscope software and RosettaSciIO, in Å.
 _ANGSTROM_PER_UNIT = {
@@ -60,17 +67,20 @@ class Micrograph:
         Pixel size [Å/px], the same along rows and columns.
     path : pathlib.Path
         The file the frames came from.
-    source : {"file", "sheet"}
-        Where ``sampling`` came from: the file's calibration or the sample sheet.
+    source : {"file", "sheet", "cli", "argument"}
+        Where ``sampling`` came from: the file's calibration, or the value given through the
+        sample sheet, the command line or the Python call.
     """
 
     frames: np.ndarray
     sampling: float
     path: Path
-    source: Literal["file", "sheet"]
+    source: Literal["file"] | PixelSizeFrom
 
 
-def read_micrograph(path: str | os.PathLike, *, pixel_size: float | None = None) -> Micrograph:
+def read_micrograph(
+    path: str | os.PathLike, *, pixel_size: float | None = None, pixel_size_from: PixelSizeFrom = "argument"
+) -> Micrograph:
     """Read an image or image series and its pixel size.
 
     Parameters
@@ -81,8 +91,11 @@ def read_micrograph(path: str | os.PathLike, *, pixel_size: float | None = None)
         the file holds several datasets (e.g. the detectors of a Velox .emd file), the first
         image among them is read.
     pixel_size : float, optional
-        Pixel size [Å/px] from the sample sheet. It overrides the file's calibration and is
+        Pixel size [Å/px] given by the user. It overrides the file's calibration and is
         required when the file has none (.npy, .png, uncalibrated TIFF, unitless scales).
+    pixel_size_from : {"argument", "sheet", "cli"}
+        Where the user gives ``pixel_size``: the Python call (default), the workflow's sample
+        sheet or the command line. Error messages name that place, and ``source`` records it.
 
     Returns
     -------
@@ -99,13 +112,14 @@ def read_micrograph(path: str | os.PathLike, *, pixel_size: float | None = None)
         not square, or there is no pixel size in the file nor in ``pixel_size``.
     """
     path = Path(path)
+    fix, check_path = _HOW_TO_GIVE[pixel_size_from]
     if pixel_size is not None and not (math.isfinite(pixel_size) and pixel_size > 0):
-        raise ValueError(f"{path}: pixel_size must be a positive number of Å/px, got {pixel_size!r}; {_SHEET_FIX}")
-    data, axes = _first_image(_read_signals(path), path)
+        raise ValueError(f"{path}: the pixel size must be a positive number of Å/px, got {pixel_size!r}; {fix}")
+    data, axes = _first_image(_read_signals(path, check_path), path)
     frames = _as_frames(data, path)
     if pixel_size is not None:
-        return Micrograph(frames, float(pixel_size), path, "sheet")
-    return Micrograph(frames, _sampling_from_axes(axes, path), path, "file")
+        return Micrograph(frames, float(pixel_size), path, pixel_size_from)
+    return Micrograph(frames, _sampling_from_axes(axes, path, fix), path, "file")
 
 
 def _rsciio_reader(plugin: str, **kwargs: Any) -> Callable[[Path], list[_Signal]]:
@@ -139,9 +153,9 @@ _READERS: dict[str, Callable[[Path], list[_Signal]]] = {
 SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(_READERS)
 
 
-def _read_signals(path: Path) -> list[_Signal]:
+def _read_signals(path: Path, check_path: str) -> list[_Signal]:
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file; check the image path in config/samples.tsv")
+        raise FileNotFoundError(f"{path}: no such file; {check_path}")
     suffix = path.suffix.lower()
     if suffix not in _READERS:
         raise ValueError(
@@ -208,13 +222,13 @@ def _as_frames(data: np.ndarray, path: Path) -> np.ndarray:
     return frames
 
 
-def _sampling_from_axes(axes: list[dict] | None, path: Path) -> float:
-    """Pixel size [Å/px] from the file's two image axes (rows, columns)."""
-    no_pixel_size = f"{path}: no pixel size in the file and none in the sample sheet; {_SHEET_FIX}"
+def _sampling_from_axes(axes: list[dict] | None, path: Path, fix: str) -> float:
+    """Pixel size [Å/px] from the file's two image axes (rows, columns); ``fix`` says how to give one."""
+    no_pixel_size = f"{path}: no pixel size in the file and none given; {fix}"
     if axes is None:
         raise ValueError(no_pixel_size)
     if any("scale" not in ax for ax in axes):
-        raise ValueError(f"{path}: the image axes are not uniformly calibrated; {_SHEET_FIX}")
+        raise ValueError(f"{path}: the image axes are not uniformly calibrated; {fix}")
     units = [_normalise_unit(ax.get("units")) for ax in axes]
     scales = [float(ax["scale"]) for ax in axes]
     if all(unit in _NO_UNIT for unit in units):
@@ -222,17 +236,17 @@ def _sampling_from_axes(axes: list[dict] | None, path: Path) -> float:
             raise ValueError(no_pixel_size)
         raise ValueError(
             f"{path}: the file gives a pixel size of {scales[1]:.6g} without a unit, so it cannot "
-            f"be converted to Å; {_SHEET_FIX} (if the unit is nm, that is {10 * scales[1]:.6g} Å/px)"
+            f"be converted to Å; {fix} (if the unit is nm, that is {10 * scales[1]:.6g} Å/px)"
         )
     unknown = sorted({unit for unit in units if unit not in _ANGSTROM_PER_UNIT})
     if unknown:
         raise ValueError(
             f"{path}: the image axes are in {unknown}, not a length (m, mm, µm, nm, Å or pm); "
-            f"only real-space images can be analysed; if this is one, {_SHEET_FIX}"
+            f"only real-space images can be analysed; if this is one, {fix}"
         )
     sy, sx = (scale * _ANGSTROM_PER_UNIT[unit] for scale, unit in zip(scales, units))
     if not (math.isfinite(sy) and math.isfinite(sx) and sy > 0 and sx > 0):
-        raise ValueError(f"{path}: invalid pixel size in the file ({sy!r}, {sx!r} Å); {_SHEET_FIX}")
+        raise ValueError(f"{path}: invalid pixel size in the file ({sy!r}, {sx!r} Å); {fix}")
     if not math.isclose(sy, sx, rel_tol=1e-3):
         raise ValueError(
             f"{path}: non-square pixels ({sy:.6g} Å along rows, {sx:.6g} Å along columns); "

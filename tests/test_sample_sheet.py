@@ -1,0 +1,79 @@
+"""The sample sheet: one reading of "not given" for every optional column, clear errors otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from atomscope.io import read_sample_sheet
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_sheet(path: Path, *rows: str) -> Path:
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("empty", ["", " ", "  ", "NA", "NaN", "nan", "None", "null", "N/A", "<NA>"])
+def test_every_spelling_of_empty_is_none(tmp_path, empty):
+    sheet = read_sheet_row(tmp_path, f"a\tx.dm3\t{empty}\t{empty}")
+    assert sheet.loc["a", "pixel_size"] is None and sheet.loc["a", "truth"] is None
+
+
+def read_sheet_row(tmp_path: Path, row: str):
+    return read_sample_sheet(write_sheet(tmp_path / "s.tsv", "sample\tpath\tpixel_size\ttruth", row))
+
+
+def test_absent_optional_columns_are_none(tmp_path):
+    sheet = read_sample_sheet(write_sheet(tmp_path / "s.tsv", "sample\tpath", "a\tx.dm3", "b\ty.tif"))
+    assert list(sheet.columns) == ["sample", "path", "pixel_size", "truth"]
+    assert sheet["pixel_size"].tolist() == [None, None] and sheet["truth"].tolist() == [None, None]
+
+
+def test_given_values_keep_their_types_beside_empty_ones(tmp_path):
+    sheet = read_sample_sheet(
+        write_sheet(
+            tmp_path / "s.tsv",
+            "# images to analyse",
+            "sample\tpath\tpixel_size\ttruth\tnote",
+            "sim\tsim.tif\t\tsim.truth.parquet\tsimulated",
+            "real_ghd\t../shared/data/graphene_hrtem_defect.tif\t0.108\t\t",
+            "real_mos2\t../shared/data/mos2_se_implanted_stem.dm3\t\t\t",
+        )
+    )
+    assert list(sheet.index) == ["sim", "real_ghd", "real_mos2"]
+    assert sheet["pixel_size"].tolist() == [None, 0.108, None]
+    assert sheet["truth"].tolist() == ["sim.truth.parquet", None, None]
+    assert sheet["note"].tolist() == ["simulated", "", ""]
+    # the workflow asks "has truth?" by `is not None`: a NaN here would schedule an evaluate job
+    assert [name for name in sheet.index if sheet.loc[name, "truth"] is not None] == ["sim"]
+
+
+def test_reordered_columns_are_read_by_name(tmp_path):
+    sheet = read_sample_sheet(write_sheet(tmp_path / "s.tsv", "truth\tpixel_size\tpath\tsample", "\t0.2\tx.npy\ta"))
+    assert sheet.loc["a", "pixel_size"] == 0.2 and sheet.loc["a", "path"] == "x.npy" and sheet.loc["a", "truth"] is None
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "-0.1", "inf", "0,108"])
+def test_a_pixel_size_that_is_not_a_positive_number_names_sheet_sample_and_fix(tmp_path, bad):
+    with pytest.raises(ValueError, match=rf"s\.tsv: sample 'a' has pixel_size '{bad}'; write a positive number of Å/px"):
+        read_sheet_row(tmp_path, f"a\tx.npy\t{bad}\t")
+
+
+def test_missing_required_column_or_value_and_duplicates_are_errors(tmp_path):
+    with pytest.raises(ValueError, match=r"s\.tsv: the sample sheet lacks the columns \['path'\]"):
+        read_sample_sheet(write_sheet(tmp_path / "s.tsv", "sample\tpixel_size", "a\t0.1"))
+    with pytest.raises(ValueError, match=r"s\.tsv: rows \[3\] have no `path`"):
+        read_sample_sheet(write_sheet(tmp_path / "s.tsv", "sample\tpath", "a\tx.tif", "b\t"))
+    with pytest.raises(ValueError, match=r"sample names \['a'\] appear more than once"):
+        read_sample_sheet(write_sheet(tmp_path / "s.tsv", "sample\tpath", "a\tx.tif", "a\ty.tif"))
+    with pytest.raises(FileNotFoundError, match=r"nope\.tsv: no such sample sheet"):
+        read_sample_sheet(tmp_path / "nope.tsv")
+
+
+def test_the_shipped_sheet_reads_with_truth_and_without_pixel_sizes():
+    sheet = read_sample_sheet(ROOT / "config" / "samples.tsv")
+    assert all(truth.endswith(".truth.parquet") for truth in sheet["truth"])
+    assert all(size is None for size in sheet["pixel_size"])
