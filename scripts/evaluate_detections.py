@@ -8,7 +8,7 @@ kind). Config: ``evaluation``.
 import pandas as pd
 
 from atomscope._shared.logs import configure_logging
-from atomscope.io import read_arrays, read_table, write_table
+from atomscope.io import ImageGrid, read_arrays, read_table, write_table
 from atomscope.training.metrics import score_sites
 
 if __name__ == "__main__":
@@ -17,10 +17,9 @@ if __name__ == "__main__":
     sites = read_table(snakemake.input.sites)
     truth = read_table(snakemake.input.truth, columns=["kind", "x", "y"])
     _, attrs = read_arrays(snakemake.input.maps, [])
-    height, width = attrs["image_shape"]
-    extent = (width * attrs["image_sampling"], height * attrs["image_sampling"])
+    grid = ImageGrid(tuple(attrs["image_shape"]), attrs["image_sampling"])
     tables = [
-        score_sites(frame_sites, truth, extent=extent, match_radius=cfg["match_radius"], border=cfg["border"]).assign(frame=frame)
+        score_sites(frame_sites, truth, grid=grid, match_radius=cfg["match_radius"], border=cfg["border"]).assign(frame=frame)
         for frame, frame_sites in sites.groupby("frame")
     ]
     scores = pd.concat(tables, ignore_index=True).assign(sample=snakemake.wildcards.sample)

@@ -7,16 +7,14 @@ Config: ``geometry``.
 
 from atomscope._shared.logs import configure_logging
 from atomscope.geometry import analyse_frames
-from atomscope.io import read_arrays, read_table, write_table
+from atomscope.io import ImageGrid, read_arrays, read_table, write_table
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
     cfg = snakemake.params.geometry
     sites = read_table(snakemake.input.sites)
     _, attrs = read_arrays(snakemake.input.maps, [])
-    height, width = attrs["image_shape"]
-    s = attrs["image_sampling"]
-    region = (-0.5 * s, (width - 0.5) * s, -0.5 * s, (height - 0.5) * s)  # pixel c is centred at x = c * s
+    region = ImageGrid(tuple(attrs["image_shape"]), attrs["image_sampling"]).region()
     tables = analyse_frames(
         sites, min_bond=cfg["min_bond"], max_bond=cfg["max_bond"], r_max=cfg["pdf"]["r_max"], dr=cfg["pdf"]["dr"], region=region
     )

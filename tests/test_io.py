@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from atomscope import __version__
-from atomscope.io import read_arrays, read_table, read_table_meta, write_arrays, write_table
+from atomscope.io import ImageGrid, read_arrays, read_table, read_table_meta, write_arrays, write_table
 
 
 def test_table_round_trip_carries_version_config_and_units(tmp_path):
@@ -38,3 +38,24 @@ def test_failed_write_leaves_nothing_behind(tmp_path):
     with pytest.raises(Exception):
         write_table(pd.DataFrame({"x": [object()]}), path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_image_grid_places_pixel_centres_at_whole_multiples_of_the_sampling():
+    grid = ImageGrid((30, 70), 0.137)  # non-square, non-round pixel size
+    assert grid.extent == pytest.approx((70 * 0.137, 30 * 0.137))
+    assert grid.region() == pytest.approx((-0.0685, 69.5 * 0.137, -0.0685, 29.5 * 0.137))
+    assert grid.region(1.0) == pytest.approx((0.9315, 69.5 * 0.137 - 1, 0.9315, 29.5 * 0.137 - 1))
+    left, right, bottom, top = grid.imshow_extent()
+    assert (left, right, bottom, top) == pytest.approx((-0.0685, 69.5 * 0.137, 29.5 * 0.137, -0.0685))
+    x, y = grid.to_angstrom(np.array([12.0, 69.0]), np.array([7.0, 29.0]))
+    np.testing.assert_allclose([x, y], [[1.644, 9.453], [0.959, 3.973]])
+    np.testing.assert_allclose(grid.to_px(x, y), [[12.0, 69.0], [7.0, 29.0]])
+    # the last pixel's centre is inside, half a pixel beyond its outer edge is not
+    assert grid.contains([69 * 0.137, 69.5 * 0.137 + 1e-9, -0.06, -0.07], [29 * 0.137, 0.0, 0.0, 0.0]).tolist() == [True, False, True, False]
+    assert ImageGrid.from_attrs(grid.to_attrs()) == grid
+
+
+@pytest.mark.parametrize("shape, sampling", [((0, 5), 0.1), ((5,), 0.1), ((5, 5), 0.0), ((5, 5), float("nan")), ((5.5, 5), 0.1)])
+def test_image_grid_rejects_bad_shapes_and_pixel_sizes(shape, sampling):
+    with pytest.raises(ValueError, match="shape|sampling"):
+        ImageGrid(shape, sampling)

@@ -4,6 +4,7 @@ import torch
 
 from atomscope.nets import ResUNet, build_network
 from atomscope.training.dataset import random_batch, standardise
+from atomscope.io import ImageGrid
 from atomscope.training.metrics import detection_scores, score_sites
 
 
@@ -30,10 +31,13 @@ def test_detection_scores_exact_positions_count():
 def test_score_sites_ignores_the_border():
     import pandas as pd
 
-    truth = pd.DataFrame({"kind": ["atom"] * 3, "x": [0.5, 5.0, 9.7], "y": [5.0, 5.0, 5.0]})
-    sites = pd.DataFrame({"kind": ["atom"], "x": [5.1], "y": [5.0]})
-    scores = score_sites(sites, truth, extent=(10.0, 10.0), match_radius=0.5, border=1.0)
-    assert scores.loc[0, "f1"] == pytest.approx(1.0)
+    # 100 x 50 px at 0.1 Å/px cover x in [-0.05, 9.95) Å (pixel c centred at c * 0.1): with a
+    # 1 Å border, x in [0.95, 8.95) and y in [0.95, 3.95) count
+    grid = ImageGrid((50, 100), 0.1)
+    truth = pd.DataFrame({"kind": ["atom"] * 6, "x": [0.9, 0.97, 5.0, 8.93, 8.97, 5.0], "y": [2.0] * 5 + [3.97]})
+    sites = pd.DataFrame({"kind": ["atom"] * 3, "x": [0.97, 5.1, 8.93], "y": [2.0, 2.0, 2.0]})
+    scores = score_sites(sites, truth, grid=grid, match_radius=0.5, border=1.0)
+    assert scores.loc[0, ["tp", "fp", "fn"]].tolist() == [3, 0, 0]
 
 
 def test_standardise_and_constant_image():

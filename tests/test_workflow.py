@@ -175,7 +175,8 @@ def edited_config(workdir: Path, section: str, key: str, value) -> str:
 def test_rerun_has_nothing_to_do_and_report_edit_reruns_only_report(run):
     assert planned_jobs(run) == {}
     report_edit = edited_config(run, "report", "dpi", 61)
-    assert planned_jobs(run, "--configfile", report_edit) == {"report_sample": 1, "report_summary": 1, "all": 1}
+    n_samples = len(read_sample_sheet(run / "config" / "samples.tsv"))
+    assert planned_jobs(run, "--configfile", report_edit) == {"report_sample": n_samples, "report_summary": 1, "all": 1}
     # an inference edit reruns inference and what follows, never training or simulation
     jobs = planned_jobs(run, "--configfile", edited_config(run, "inference", "threshold", 0.45))
     assert {"infer", "evaluate", "triangulate", "motifs", "report_sample"} <= set(jobs)

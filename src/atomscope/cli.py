@@ -36,7 +36,7 @@ def analyse(args: argparse.Namespace) -> Path:
     from atomscope.geometry import analyse_frames
     from atomscope.inference.predict import analyse_micrograph
     from atomscope.inference.readers import read_micrograph
-    from atomscope.io import write_table
+    from atomscope.io import ImageGrid, write_table
     from atomscope.training.loop import load_checkpoint, pick_device
 
     out = args.out or args.image.with_name(args.image.stem + "_atomscope")
@@ -44,11 +44,8 @@ def analyse(args: argparse.Namespace) -> Path:
     checkpoint = load_checkpoint(args.model)
     inference = {"threshold": args.threshold, "min_distance": args.min_distance, "tile_px": args.tile_px, "overlap_px": args.overlap_px}
     _, _, sites = analyse_micrograph(micrograph, checkpoint, inference, device=pick_device())
-    height, width = micrograph.frames.shape[1:]
-    s = micrograph.sampling
-    tables = analyse_frames(
-        sites, min_bond=args.min_bond, max_bond=args.max_bond, region=(-0.5 * s, (width - 0.5) * s, -0.5 * s, (height - 0.5) * s)
-    )
+    grid = ImageGrid(micrograph.frames.shape[1:], micrograph.sampling)
+    tables = analyse_frames(sites, min_bond=args.min_bond, max_bond=args.max_bond, region=grid.region())
     write_table(sites, out / "sites.parquet", config={"inference": inference}, units={"x": "Å", "y": "Å"})
     for name, table in tables.items():
         write_table(table, out / f"{name}.parquet", config={"min_bond": args.min_bond, "max_bond": args.max_bond})

@@ -1,6 +1,7 @@
 """Matplotlib figures of one sample (overlay, statistics, motifs) and of the whole run.
 
-Images are drawn in Å with pixel (r, c) centred at (x, y) = (c, r) * sampling.
+Images are drawn in Å on their :class:`~atomscope.io.ImageGrid` (pixel (r, c) centred at
+(x, y) = (c, r) * sampling).
 """
 
 from __future__ import annotations
@@ -17,16 +18,19 @@ import pandas as pd  # noqa: E402
 from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from atomscope.io import ImageGrid  # noqa: E402
+
 __all__ = ["overlay_figure", "statistics_figure", "motif_figure", "summary_figure", "summary_table"]
 
 RING_SIZES = range(3, 11)
 
 
 def _show_image(ax: plt.Axes, image: np.ndarray, sampling: float) -> None:
-    height, width = image.shape
-    extent = (-0.5 * sampling, (width - 0.5) * sampling, (height - 0.5) * sampling, -0.5 * sampling)
+    extent = ImageGrid(image.shape, sampling).imshow_extent()
     low, high = np.percentile(image, [0.5, 99.5])
     ax.imshow(image, cmap="gray", extent=extent, vmin=low, vmax=high, interpolation="nearest")
+    ax.set_xlim(extent[:2])  # sites and rings drawn later must not widen the view past the image
+    ax.set_ylim(extent[2:])
     ax.set_xlabel("x (Å)")
     ax.set_ylabel("y (Å)")
 

@@ -8,6 +8,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
 from atomscope._shared.validation import check_positive
+from atomscope.io import ImageGrid
 
 __all__ = ["detection_scores", "score_sites"]
 
@@ -58,22 +59,18 @@ def score_sites(
     sites: pd.DataFrame,
     truth: pd.DataFrame,
     *,
-    extent: tuple[float, float],
+    grid: ImageGrid,
     match_radius: float,
     border: float,
 ) -> pd.DataFrame:
     """Detection scores per kind of site, ignoring sites within ``border`` [Å] of the image edge.
 
-    ``sites`` and ``truth`` hold ``kind``, ``x``, ``y`` [Å]; ``extent`` is the image's (width,
-    height) [Å]. Returns one row per kind present in ``truth``.
+    ``sites`` and ``truth`` hold ``kind``, ``x``, ``y`` [Å]; ``grid`` is the image's pixel
+    grid, whose edge is the outer edge of its outer pixels. Returns one row per kind present
+    in ``truth``.
     """
-    width, height = extent
-
-    def inside(table: pd.DataFrame) -> pd.DataFrame:
-        keep = table["x"].between(border, width - border) & table["y"].between(border, height - border)
-        return table[keep]
-
-    sites, truth = inside(sites), inside(truth)
+    sites = sites[grid.contains(sites["x"], sites["y"], margin=border)]
+    truth = truth[grid.contains(truth["x"], truth["y"], margin=border)]
     rows = []
     for kind in sorted(truth["kind"].unique()):
         result = detection_scores(
