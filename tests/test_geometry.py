@@ -397,3 +397,21 @@ def test_analyse_frames_gives_nan_statistics_for_a_frame_without_enough_atoms(gr
     assert np.isnan(summary.loc[1, "bond_length_mean"]) and np.isnan(summary.loc[1, "pdf_g"]).all()
     assert summary.loc[1, "pdf_r"] == summary.loc[0, "pdf_r"]  # one r grid for every frame
     assert set(tables["bonds"]["frame"]) == {0}
+
+
+def test_every_interior_atom_keeps_three_bonds_above_the_int32_pair_code_size():
+    # 130 x 110 rectangular graphene cells: 57,200 atoms + 28,600 centres, more than the
+    # 46,341 sites where i * n + j overflows int32 (bonds then vanished silently)
+    a = 2.46
+    unit = a / (2 * np.sqrt(3))  # y spacing of the three sublattices in a column
+    cells = np.stack(np.meshgrid(np.arange(130) * a, np.arange(110) * 6 * unit), axis=-1).reshape(-1, 1, 2)
+    atoms = (cells + np.array([[0, 0], [0, 2 * unit], [a / 2, 3 * unit], [a / 2, 5 * unit]])).reshape(-1, 2)
+    centres = (cells + np.array([[0, 4 * unit], [a / 2, unit]])).reshape(-1, 2)
+    sites = _sites(atoms, centres)
+    assert len(sites) > 46_341
+    net = triangulate(sites)
+    coordination = np.bincount(net.bonds[["i", "j"]].to_numpy().ravel(), minlength=len(atoms))
+    lo, hi = atoms.min(0) + 3.0, atoms.max(0) - 3.0
+    interior = ((atoms > lo) & (atoms < hi)).all(axis=1)
+    assert interior.sum() > 50_000 and (coordination[interior] == 3).all()
+    assert net.bonds["length"].to_numpy() == pytest.approx(1.42, abs=0.002)

@@ -193,7 +193,8 @@ def _bonds(xy, is_atom, owner, other, min_bond, max_bond) -> pd.DataFrame:
 
 def _borders_ring(tri: Delaunay, centres: np.ndarray, bonds: pd.DataFrame, n: int) -> np.ndarray:
     """Mask of the bonds that are an edge of a Delaunay triangle with one of ``centres``."""
-    simplices = tri.simplices[np.isin(tri.simplices, centres).any(axis=1)]
+    # int64: scipy's int32 simplices made i * n + j overflow above ~46,000 sites, and bonds vanished
+    simplices = tri.simplices[np.isin(tri.simplices, centres).any(axis=1)].astype(np.int64)
     pairs = np.concatenate([simplices[:, [0, 1]], simplices[:, [1, 2]], simplices[:, [0, 2]]])
     pairs.sort(axis=1)
     return np.isin(bonds["i"].to_numpy() * n + bonds["j"].to_numpy(), pairs[:, 0] * n + pairs[:, 1])
