@@ -1,7 +1,8 @@
 """Build one shard of atomic models.
 
 Inputs: none. Outputs: ``sites`` (one row per atom / polygon centre) and ``models`` (one row
-per model) Parquet tables. Config: ``structures`` and ``datasets.{dataset}``.
+per model) Parquet tables. Config: ``structures``, and of ``datasets.{dataset}`` only what the
+shard depends on (params ``shard``: seed, first model, number of images; see common.smk).
 """
 
 from atomscope._shared.logs import configure_logging
@@ -11,12 +12,11 @@ from atomscope.structures.shards import build_shard
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821 (snakemake is injected)
-    cfg, dataset, shard = snakemake.params.structures, snakemake.params.dataset, int(snakemake.wildcards.shard)
-    first = shard * dataset["shard_size"]
-    n_models = min(dataset["shard_size"], dataset["images"] - first)
-    sites, models = build_shard(cfg, n_models=n_models, first_model=first, rng=stage_rng(dataset["seed"], "structures", shard))
+    cfg, shard = snakemake.params.structures, snakemake.params.shard
+    rng = stage_rng(shard["seed"], "structures", shard["shard"])
+    sites, models = build_shard(cfg, n_models=shard["images"], first_model=shard["first_model"], rng=rng)
     log.info("built %d models, %d atoms", len(models), int((sites["kind"] == "atom").sum()))
     units = {"x": "Å", "y": "Å", "z": "Å", "cell_x": "Å", "cell_y": "Å", "radius": "Å", "mean_bond": "Å"}
     units |= {"layer_spacing": "Å", "twist": "deg", "defects": "JSON; x, y, r in Å, angle in deg"}
-    write_table(sites, snakemake.output.sites, config={"structures": cfg, "dataset": dataset}, units=units)
-    write_table(models, snakemake.output.models, config={"structures": cfg, "dataset": dataset}, units=units)
+    write_table(sites, snakemake.output.sites, config={"structures": cfg, "shard": shard}, units=units)
+    write_table(models, snakemake.output.models, config={"structures": cfg, "shard": shard}, units=units)

@@ -3,7 +3,8 @@
 Inputs: ``sites``, ``models`` of the structures shard. Outputs: ``images`` (HDF5: images
 [N,C,H,W] counts, targets [N,K,H,W], sampling [N], model [N]; attrs channel_names,
 target_names) and ``table`` (Parquet: every drawn parameter per image, the defocus of each
-channel). Config: ``simulation`` and ``datasets.{dataset}``. abTEM runs on the GPU when
+channel). Config: ``simulation``, and params ``shard`` (the dataset's seed, the shard's first
+model and number of images; see common.smk). abTEM runs on the GPU when
 CuPy and CUDA are present, else on the CPU.
 """
 
@@ -41,12 +42,12 @@ if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
     device = abtem_device()
     abtem.config.set({"device": device, "dask.lazy": False, "num_workers": snakemake.threads})
-    cfg, dataset, shard = snakemake.params.simulation, snakemake.params.dataset, int(snakemake.wildcards.shard)
+    cfg, shard = snakemake.params.simulation, snakemake.params.shard
     sites, models = read_table(snakemake.input.sites), read_table(snakemake.input.models)
-    arrays, table = simulate_shard(sites, models, cfg, stage_rng(dataset["seed"], "simulation", shard))
+    arrays, table = simulate_shard(sites, models, cfg, stage_rng(shard["seed"], "simulation", shard["shard"]))
     attrs = shard_attrs(cfg)
     log.info("simulated %d images %s (%s) on %s", len(table), arrays["images"].shape[1:], cfg["mode"], device)
-    meta = {"simulation": cfg, "dataset": dataset}
+    meta = {"simulation": cfg, "shard": shard}
     write_arrays(
         snakemake.output.images,
         arrays,

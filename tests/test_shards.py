@@ -9,6 +9,7 @@ import yaml
 from snakemake.utils import validate
 
 from atomscope._shared.seeding import stage_rng
+from atomscope._shared.sharding import shard_span
 from atomscope.simulation.shards import DEFAULTS, draw_microscope, shard_attrs, simulate_model, simulate_shard, sites_in_view
 from atomscope.simulation.stem import scan_positions, stem_convolution
 from atomscope.structures import sites_to_atoms
@@ -78,6 +79,27 @@ def test_library_defaults_equal_the_schema_defaults():
 def _tmd_shard(config, seed=0, n=1):
     sites, models = build_shard(TMD, n_models=n, first_model=0, rng=stage_rng(seed, "structures", 0))
     return sites, models, simulate_shard(sites, models, config, stage_rng(seed, "simulation", 0))
+
+
+def _dataset_shard(config, images, shard, shard_size=2, seed=3):
+    """Shard ``shard`` of a dataset of ``images``, built as the workflow's scripts do from the shard's params."""
+    first, n = shard_span(images, shard_size, shard)
+    sites, models = build_shard(TMD, n_models=n, first_model=first, rng=stage_rng(seed, "structures", shard))
+    return sites, models, simulate_shard(sites, models, config, stage_rng(seed, "simulation", shard))
+
+
+def test_a_shard_does_not_depend_on_the_dataset_size_and_a_growing_last_shard_keeps_its_images(mos2_stem):
+    sites, models, (arrays, table) = _dataset_shard(mos2_stem, images=4, shard=1)
+    sites_b, models_b, (arrays_b, table_b) = _dataset_shard(mos2_stem, images=40, shard=1)
+    assert list(models["model"]) == [2, 3] and sites.equals(sites_b) and models.equals(models_b) and table.equals(table_b)
+    np.testing.assert_array_equal(arrays["images"], arrays_b["images"])
+    # the last shard of 5 images holds image 4 alone; with 6 images it holds 4 and 5, image 4 unchanged
+    sites, models, (arrays, table) = _dataset_shard(mos2_stem, images=5, shard=2)
+    sites_b, models_b, (arrays_b, table_b) = _dataset_shard(mos2_stem, images=6, shard=2)
+    assert list(models["model"]) == [4] and list(models_b["model"]) == [4, 5]
+    assert sites.equals(sites_b[sites_b["model"] == 4]) and table.equals(table_b.iloc[:1])
+    np.testing.assert_array_equal(arrays["images"], arrays_b["images"][:1])
+    np.testing.assert_array_equal(arrays["targets"], arrays_b["targets"][:1])
 
 
 def test_focal_series_has_one_channel_per_offset_and_records_each_defocus():

@@ -1,8 +1,7 @@
 # Shared helpers: config and sample-sheet validation, shard lists, config sections for params.
-import math
-
 from snakemake.utils import validate
 
+from atomscope._shared.sharding import shard_count, shard_span
 from atomscope.io import read_sample_sheet
 
 
@@ -31,7 +30,7 @@ wildcard_constraints:
 
 def n_shards(dataset):
     spec = config["datasets"][dataset]
-    return math.ceil(spec["images"] / spec["shard_size"])
+    return shard_count(spec["images"], spec["shard_size"])
 
 
 def shard_paths(pattern, dataset):
@@ -53,8 +52,16 @@ def section(name):
     return lambda wildcards: canonical(config[name])
 
 
-def dataset_spec(wildcards):
-    return canonical(config["datasets"][wildcards.dataset])
+def shard_spec(wildcards):
+    """What one shard's content depends on, as params of its structures and simulate jobs: the
+    dataset's seed, the shard's first model and its number of images. Not the dataset's size,
+    so raising `images` adds shards and reruns only a partial last shard, whose size changes."""
+    if wildcards.dataset not in config["datasets"]:
+        raise ValueError(f"no dataset {wildcards.dataset!r} in config datasets; defined: {sorted(config['datasets'])}")
+    spec = config["datasets"][wildcards.dataset]
+    shard = int(wildcards.shard)
+    first, images = shard_span(spec["images"], spec["shard_size"], shard)
+    return {"dataset": wildcards.dataset, "shard": shard, "seed": spec["seed"], "first_model": first, "images": images}
 
 
 def sample_image(wildcards):

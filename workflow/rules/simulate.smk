@@ -9,7 +9,7 @@ rule simulate:
         table="results/simulations/{dataset}/{shard}.parquet",
     params:
         simulation=section("simulation"),
-        dataset=dataset_spec,
+        shard=shard_spec,
     log:
         "logs/simulate/{dataset}/{shard}.log",
     benchmark:

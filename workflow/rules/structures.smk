@@ -6,7 +6,7 @@ rule structures:
         models="results/structures/{dataset}/{shard}.models.parquet",
     params:
         structures=section("structures"),
-        dataset=dataset_spec,
+        shard=shard_spec,
     log:
         "logs/structures/{dataset}/{shard}.log",
     benchmark:
