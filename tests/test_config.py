@@ -12,9 +12,10 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from atomscope.cli import build_parser
+from atomscope.config import SCHEMA_PATH, defaults
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+SCHEMA = str(SCHEMA_PATH)
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
 
@@ -34,6 +35,18 @@ def _fill_nested(config: dict) -> dict:
 
 def test_default_config_equals_schema_defaults():
     assert _fill_nested(_schema_defaults()) == CONFIG
+
+
+@pytest.mark.parametrize("section", ["structures", "simulation", "training", "inference", "evaluation", "geometry", "motifs", "report"])
+def test_library_defaults_are_what_snakemake_fills_in_from_the_schema(section):
+    assert defaults(section) == _fill_nested(_schema_defaults())[section]
+
+
+def test_library_defaults_are_fresh_copies_and_unknown_sections_are_named():
+    defaults("simulation")["artefacts"]["blur"] = 99.0
+    assert defaults("simulation")["artefacts"]["blur"] == 0.0
+    with pytest.raises(KeyError, match="no section 'simulations'.*simulation"):
+        defaults("simulations")
 
 
 def test_cli_defaults_equal_schema_defaults():

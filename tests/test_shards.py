@@ -9,8 +9,9 @@ import yaml
 from snakemake.utils import validate
 
 from atomscope._shared.seeding import stage_rng
+from atomscope.config import SCHEMA_PATH
 from atomscope._shared.sharding import shard_span
-from atomscope.simulation.shards import DEFAULTS, draw_microscope, shard_attrs, simulate_model, simulate_shard, sites_in_view
+from atomscope.simulation.shards import draw_microscope, shard_attrs, simulate_model, simulate_shard, sites_in_view
 from atomscope.simulation.stem import scan_positions, stem_convolution
 from atomscope.structures import sites_to_atoms
 from atomscope.structures.shards import build_shard
@@ -67,13 +68,6 @@ def test_unknown_material_names_the_key():
 
 
 TMD = {"material": "MoS2", "cell": [20.0, 20.0]}
-
-
-def test_library_defaults_equal_the_schema_defaults():
-    config = {"samples": "x", "datasets": copy.deepcopy(CONFIG["datasets"]), "simulation": {}}
-    for _ in range(2):  # twice: nested sections get their defaults on the second pass
-        validate(config, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"), set_default=True)
-    assert config["simulation"] == DEFAULTS
 
 
 def _tmd_shard(config, seed=0, n=1):
@@ -226,6 +220,6 @@ def test_leist_preset_is_a_valid_config_of_100_shards():
     config = copy.deepcopy(CONFIG)
     for section, values in preset.items():  # Snakemake's --configfile merge, one level deep suffices here
         config[section] = {**config[section], **values} if isinstance(values, dict) and section != "datasets" else values
-    validate(config, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
+    validate(config, str(SCHEMA_PATH))
     assert config["datasets"]["train"]["images"] == 5000 and -(-5000 // config["datasets"]["train"]["shard_size"]) == 100
     assert shard_attrs(config["simulation"])["target_names"] == ["atoms", "centres", "monolayer"]

@@ -8,13 +8,16 @@ import logging
 import sys
 from pathlib import Path
 
+from atomscope.config import defaults
+
 __all__ = ["main"]
 
 log = logging.getLogger("atomscope")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Arguments; defaults equal those of workflow/schemas/config.schema.yaml (a test checks)."""
+    """Arguments; the defaults are those of the config schema's ``inference`` and ``geometry`` sections."""
+    inference, geometry = defaults("inference"), defaults("geometry")
     parser = argparse.ArgumentParser(prog="atomscope", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     analyse = commands.add_parser("analyse", help="detect atoms and rings in one micrograph")
@@ -22,12 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
     analyse.add_argument("--model", type=Path, required=True, help="trained model (model.pt from the train rule)")
     analyse.add_argument("--pixel-size", type=float, default=None, help="pixel size [Å/px] if the file has none")
     analyse.add_argument("--out", type=Path, default=None, help="output folder (default: IMAGE's name + '_atomscope')")
-    analyse.add_argument("--threshold", type=float, default=0.4, help="smallest heat-map peak that counts (default 0.4)")
-    analyse.add_argument("--min-distance", type=float, default=0.7, help="smallest distance between sites [Å] (default 0.7)")
-    analyse.add_argument("--tile-px", type=int, default=256, help="tile side [px] (default 256)")
-    analyse.add_argument("--overlap-px", type=int, default=32, help="tile overlap [px] (default 32)")
-    analyse.add_argument("--min-bond", type=float, default=0.5, help="shortest bond [Å] (default 0.5)")
-    analyse.add_argument("--max-bond", type=float, default=3.0, help="longest bond [Å] (default 3.0)")
+    add = analyse.add_argument
+    add("--threshold", type=float, default=inference["threshold"], help="smallest heat-map peak that counts (default %(default)s)")
+    add("--min-distance", type=float, default=inference["min_distance"], help="smallest distance between sites [Å] (default %(default)s)")
+    add("--tile-px", type=int, default=inference["tile_px"], help="tile side [px] (default %(default)s)")
+    add("--overlap-px", type=int, default=inference["overlap_px"], help="tile overlap [px] (default %(default)s)")
+    add("--min-bond", type=float, default=geometry["min_bond"], help="shortest bond [Å] (default %(default)s)")
+    add("--max-bond", type=float, default=geometry["max_bond"], help="longest bond [Å] (default %(default)s)")
     return parser
 
 

@@ -2,10 +2,11 @@
 from snakemake.utils import validate
 
 from atomscope._shared.sharding import shard_count, shard_span
+from atomscope.config import SCHEMA_PATH as CONFIG_SCHEMA
 from atomscope.io import read_sample_sheet
 
 
-validate(config, schema="../schemas/config.schema.yaml")
+validate(config, schema=str(CONFIG_SCHEMA))
 
 
 def load_samples(path):

@@ -32,7 +32,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 import pandas as pd
 
-from atomscope._shared.config import with_defaults
+from atomscope.config import defaults, with_defaults
 from atomscope.simulation.hrtem import exit_wave, focal_series
 from atomscope.simulation.noise import line_jitter, linear_gradient, mtf_blur, poisson_noise, scan_drift, smooth_field
 from atomscope.simulation.stem import apparent_positions, scan_positions, stem_convolution, stem_multislice
@@ -40,7 +40,6 @@ from atomscope.simulation.targets import render_targets, target_names
 from atomscope.structures import label_sites, monolayer_map, sites_to_atoms
 
 __all__ = [
-    "DEFAULTS",
     "MODES",
     "channel_names",
     "draw_microscope",
@@ -51,35 +50,6 @@ __all__ = [
 ]
 
 MODES = ("hrtem", "stem_multislice", "stem_convolution")
-#: Defaults of every ``simulation`` key, equal to those of workflow/schemas/config.schema.yaml
-#: (a test keeps them equal), so the library simulates from a partial section too.
-DEFAULTS: dict[str, Any] = {
-    "mode": "hrtem",
-    "energy": 80000.0,
-    "image_size_px": 256,
-    "sampling": [0.09, 0.12],
-    "defocus": [-80.0, -40.0],
-    "defocus_offsets": [0.0],
-    "Cs": [-200000.0, -100000.0],
-    "astigmatism": 0.0,
-    "semiangle_cutoff": 25.0,
-    "focal_spread": 30.0,
-    "angular_spread": 0.0,
-    "dose": [50000.0, 200000.0],
-    "potential_sampling": 0.05,
-    "target_sigma": 0.4,
-    "targets": {"monolayer": False, "species": []},
-    "artefacts": {
-        "blur": 0.0,
-        "illumination": 0.0,
-        "background": 0.0,
-        "background_length": 20.0,
-        "scan_drift": 0.0,
-        "scan_jitter": 0.0,
-    },
-    "stem": {"detector": [60.0, 200.0], "exponent": 1.7, "cross_section": 4.3e-5},
-    "gpus": 0,
-}
 #: Keys drawn per image, in draw order: (section, key, log-uniform).
 _DRAWN = (
     (None, "defocus", False),
@@ -115,7 +85,7 @@ def _config_key(key: str) -> Iterator[None]:
 
 
 def _check_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    config = with_defaults(config, DEFAULTS)
+    config = with_defaults(config, defaults("simulation"))
     if config["mode"] not in MODES:
         raise ValueError(f"simulation.mode: unknown mode {config['mode']!r}; supported: {list(MODES)}")
     offsets = config["defocus_offsets"]

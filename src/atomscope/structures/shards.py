@@ -16,41 +16,21 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 import pandas as pd
 
-from atomscope._shared.config import with_defaults
+from atomscope.config import defaults, with_defaults
 from atomscope.structures._periodic import pair_distances
 from atomscope.structures._sheet import Sheet, cut, sheet_sites
 from atomscope.structures.amorphous import amorphous_carbon, in_pores
 from atomscope.structures.crystals import TMDS, aligned_cell, graphene_sheet, tmd_layer, tmd_sites
-from atomscope.structures.defects import GRAPHENE_DEFECTS, graphene_bicrystal, graphene_defects, tmd_defects
+from atomscope.structures.defects import graphene_bicrystal, graphene_defects, tmd_defects
 from atomscope.structures.relax import relax_sheet
 from atomscope.structures.sites import label_monolayer, monolayer_map
 from atomscope.structures.stacking import INTERLAYER, coincidence_cell, contamination, second_layer
 from atomscope.structures.vibrations import frozen_phonons
 
-__all__ = ["DEFAULTS", "MATERIALS", "build_model", "build_shard"]
+__all__ = ["MATERIALS", "build_model", "build_shard"]
 
 MATERIALS = ("amorphous_carbon", "graphene", "MoS2", "MoSe2", "WS2", "MoS2_on_graphene", "twisted_bilayer_MoS2")
 
-#: Defaults of every ``structures`` key, equal to those of workflow/schemas/config.schema.yaml
-#: (a test keeps them equal), so the library builds from a partial section too.
-DEFAULTS: dict[str, Any] = {
-    "material": "amorphous_carbon",
-    "cell": [40.0, 40.0],
-    "radius": None,
-    "radius_spread": 0.0,
-    "pores": {"count": [0, 2], "radius": [3.0, 6.0]},
-    "relax": False,
-    "bilayer": {"probability": 0.0, "kind": ["amorphous_carbon", "graphene"], "spacing": [1.0, 5.0], "coverage": [0.3, 0.7]},
-    "contamination": {"count": [0, 0], "radius": [4.0, 8.0]},
-    "graphene": {
-        "defects": {name: [0, 0] for name in GRAPHENE_DEFECTS},
-        "min_separation": 8.0,
-        "grain_boundary": {"probability": 0.0, "angle": [10.0, 50.0]},
-    },
-    "tmd": {"chalcogen_vacancy": 0.0, "chalcogen_double_vacancy": 0.0, "metal_vacancy": 0.0, "substitutions": {}},
-    "twist": [0.0, 60.0],
-    "vibrations": {"configurations": 0, "amplitude": 0.08, "gain": 0.5},
-}
 #: Pixel size of the grid on which the monolayer fraction of a model is measured [Å].
 _MONOLAYER_SAMPLING = 0.5
 
@@ -82,7 +62,7 @@ def build_shard(
     ``twist`` [deg] and ``strain`` (top layer, stacked materials), ``second_layer``, ``layer_spacing``
     [Å], ``monolayer_fraction`` (of the cell area), ``configurations`` (frozen phonons) and ``relaxed``.
     """
-    config = with_defaults(config, DEFAULTS)
+    config = with_defaults(config, defaults("structures"))
     if config["material"] not in MATERIALS:
         raise ValueError(f"structures.material: unknown material {config['material']!r}; supported: {list(MATERIALS)}")
     sites, models = [], []
@@ -95,7 +75,7 @@ def build_shard(
 
 def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     """One model from a ``structures`` config section: sites and its row of the models table (without ``model``)."""
-    config = with_defaults(config, DEFAULTS)
+    config = with_defaults(config, defaults("structures"))
     material = config["material"]
     row = {"material": material, "n_pores": 0, "radius": np.nan, "radius_spread": np.nan, "mean_bond": np.nan}
     row |= {"twist": np.nan, "strain": np.nan, "second_layer": "", "layer_spacing": np.nan, "relaxed": bool(config["relax"])}
