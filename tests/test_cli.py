@@ -26,7 +26,7 @@ def model(tmp_path):
 
 
 def test_analyse_writes_sites_and_geometry(tmp_path, model):
-    image = gaussian_heatmap(np.random.default_rng(0).uniform(1, 9, (30, 2)), (100, 100), 0.1) + 0.1
+    image = gaussian_heatmap(np.random.default_rng(0).uniform(1, 11, (40, 2)), (128, 128), 0.1) + 0.1
     write_micrograph_tiff(tmp_path / "img.tif", image, 0.1)
     assert main(["analyse", str(tmp_path / "img.tif"), "--model", str(model), "--tile-px", "64", "--overlap-px", "8"]) == 0
     out = tmp_path / "img_atomscope"
