@@ -1,6 +1,6 @@
 """Detect atoms and polygon centres in one sample with the trained model.
 
-Inputs: ``image`` (any supported micrograph file), ``model`` (model.pt). Outputs: ``maps``
+Inputs: ``image`` (any supported micrograph file), ``model`` (model.safetensors). Outputs: ``maps``
 (HDF5: preprocessed frames and heat maps at the model's pixel size) and ``sites`` (Parquet:
 one row per detected site). Config: ``inference``; the sample sheet's ``pixel_size``.
 """
@@ -11,24 +11,25 @@ from atomscope._shared.logs import configure_logging
 from atomscope.inference.predict import analyse_micrograph
 from atomscope.inference.readers import read_micrograph
 from atomscope.io import write_arrays, write_table
-from atomscope.training.loop import load_checkpoint, pick_device
+from atomscope.nets import load_model
+from atomscope.training.loop import pick_device
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
     torch.set_num_threads(snakemake.threads)
     cfg = snakemake.params.inference
     micrograph = read_micrograph(snakemake.input.image, pixel_size=snakemake.params.pixel_size, pixel_size_from="sheet")
-    checkpoint = load_checkpoint(snakemake.input.model[0])
+    spec, net = load_model(snakemake.input.model[0])
     frames = micrograph.frames
     log.info("%s: %d frame(s) of %s px at %.4f Å/px (pixel size from the %s)", micrograph.path, len(frames), frames.shape[1:], micrograph.sampling, micrograph.source)
-    images, maps, sites = analyse_micrograph(micrograph, checkpoint, cfg, device=pick_device())
+    images, maps, sites = analyse_micrograph(micrograph, spec, net, cfg, device=pick_device())
     attrs = {
-        "sampling": checkpoint["sampling"],
+        "sampling": spec.pixel_size,
         "image_sampling": micrograph.sampling,
         "image_sampling_source": micrograph.source,
         "image_shape": list(micrograph.frames.shape[1:]),
-        "channel_names": checkpoint["channel_names"],
-        "target_names": checkpoint["target_names"],
+        "channel_names": spec.channel_names,
+        "target_names": spec.head_names,
         "source": str(micrograph.path),
     }
     write_arrays(snakemake.output.maps, {"images": images, "maps": maps}, attrs=attrs, config={"inference": cfg}, units={"images": "1", "maps": "1"})

@@ -1,19 +1,18 @@
 """Train the heat-map network on the simulated train dataset.
 
-Inputs: simulation shards (HDF5) and their structures. Outputs: ``model`` (model.pt: weights
-plus everything inference needs) and ``metrics`` (Parquet: one row per validation).
-Config: ``training``.
+Inputs: simulation shards (HDF5) and their structures. Outputs: ``model`` (model.safetensors:
+the weights and, in its header, the model spec: architecture, input channels, heads with
+their species, pixel size, normalisation, recipe, scores) and ``metrics`` (Parquet: one row
+per validation). Config: ``training``; ``preset`` (recorded in the recipe).
 """
 
 import pandas as pd
 import torch
 
-from atomscope import __version__
 from atomscope._shared.logs import configure_logging
-from atomscope.io import read_table, write_table
+from atomscope.io import read_table, read_table_meta, write_model, write_table
 from atomscope.training.dataset import load_shards
 from atomscope.training.fit import fit
-from atomscope.training.loop import save_checkpoint
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
@@ -22,8 +21,10 @@ if __name__ == "__main__":
     arrays, attrs = load_shards(snakemake.input.images)
     sites = pd.concat([read_table(p) for p in snakemake.input.sites], ignore_index=True)
     models = pd.concat([read_table(p) for p in snakemake.input.models], ignore_index=True)
+    # the sections that made the data, as the shards recorded them: structures, simulation, dataset
+    data_config = {**read_table_meta(snakemake.input.sites[0])["config"], **attrs.get("config", {})}
     log.info("training on %d images of %s px", len(arrays["images"]), arrays["images"].shape[-2:])
-    net, meta, metrics = fit(arrays, attrs, sites, models, cfg)
-    save_checkpoint(snakemake.output.model, net, {**meta, "atomscope_version": __version__})
+    net, spec, metrics = fit(arrays, attrs, sites, models, cfg, data_config=data_config, preset=snakemake.params.preset)
+    write_model(snakemake.output.model, net, spec, config={"training": cfg})
     write_table(metrics, snakemake.output.metrics, config={"training": cfg}, units={"seconds": "s", "atoms_rmse": "Å", "centres_rmse": "Å"})
-    log.info("final validation: %s", metrics.iloc[-1].to_dict())
+    log.info("heads %s; final validation: %s", {h.name: h.classes[0].species for h in spec.heads}, metrics.iloc[-1].to_dict())

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from atomscope.inference.peaks import find_peaks
-from atomscope.inference.predict import detect_sites, rescale_to_sampling
+from atomscope.inference.predict import detect_sites, rescale_to_sampling, site_species
+from atomscope.io import Head, HeadClass, InputChannel, ModelSpec
 from atomscope.simulation.targets import gaussian_heatmap
 
 POSITIONS = np.array([[3.21, 4.57], [10.0, 2.5], [7.77, 11.11]])  # (x, y) Å
@@ -30,3 +31,12 @@ def test_detect_sites_reports_angstrom_and_original_pixels():
     np.testing.assert_allclose(atoms["x_px"].to_numpy(), POSITIONS[:2, 0] / 0.05, atol=0.2)
     assert list(sites["species"]) == ["C", "C", ""]
     assert sites["in_monolayer"].isna().all()
+
+
+def test_site_species_labels_a_kind_only_when_its_head_stands_for_one_element():
+    def spec(atoms):
+        heads = (Head("atoms", "heatmap", (HeadClass("atom", atoms),)), Head("centres", "heatmap", (HeadClass("centre"),)))
+        return ModelSpec("resunet", {"base_channels": 4, "depth": 2}, (InputChannel("adf"),), heads, 0.2)
+
+    assert site_species(spec(("C",))) == {"atom": "C", "centre": ""}
+    assert site_species(spec(("Mo", "S"))) == {"atom": "", "centre": ""}  # MoS2: not every atom is C

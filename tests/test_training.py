@@ -111,7 +111,30 @@ def test_fit_trains_on_extra_target_channels_and_scores_the_species_peaks(mos2_s
         "validation": {"images": 1, "threshold": 0.4, "min_distance": 0.7, "match_radius": 0.5},
         "seed": 0,
     }
-    net, meta, metrics = fit(arrays, shard_attrs(simulation), sites, models, config, device=torch.device("cpu"))
-    assert meta["target_names"] == ["atoms", "centres", "monolayer", "species:Mo", "species:S2"]
+    net, spec, metrics = fit(arrays, shard_attrs(simulation), sites, models, config, device=torch.device("cpu"))
+    assert spec.head_names == ["atoms", "centres", "monolayer", "species:Mo", "species:S2"]
     assert {"atoms_f1", "species:Mo_f1", "species:S2_recall"} <= set(metrics.columns)
     assert not any(c.startswith("monolayer") for c in metrics.columns)
+    # the species each head stands for come from the training structures, not a default
+    heads = {h.name: (h.kind, h.classes[0].name, h.classes[0].species) for h in spec.heads}
+    assert heads == {
+        "atoms": ("heatmap", "atom", ("Mo", "S")),
+        "centres": ("heatmap", "centre", ()),
+        "monolayer": ("mask", "monolayer", ()),
+        "species:Mo": ("heatmap", "Mo", ("Mo",)),
+        "species:S2": ("heatmap", "S2", ("S",)),
+    }
+    assert spec.architecture == "resunet" and spec.architecture_args == {"base_channels": 4, "depth": 2}
+    assert spec.channel_names == ["adf"] and spec.normalisation == "standardise"
+    assert spec.pixel_size == pytest.approx(arrays["sampling"][:-1].mean())
+    assert spec.recipe.training == config and spec.recipe.data_hash is None and spec.recipe.preset is None
+    assert spec.scores["atoms_f1"] == pytest.approx(metrics.iloc[-1]["atoms_f1"])
+    assert net(torch.zeros(1, spec.in_channels, 32, 32)).shape[1] == spec.out_channels
+
+
+def test_input_channels_carry_the_defocus_offsets_of_a_focal_series():
+    from atomscope.training.fit import input_channels
+
+    focal = input_channels(["hrtem_df+0", "hrtem_df+50"], {"defocus_offsets": [0.0, 50.0]})
+    assert [(c.name, c.defocus_offset) for c in focal] == [("hrtem_df+0", 0.0), ("hrtem_df+50", 50.0)]
+    assert [(c.name, c.defocus_offset) for c in input_channels(["hrtem"], {"defocus_offsets": [0.0]})] == [("hrtem", None)]

@@ -11,7 +11,6 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 import yaml
 
 from atomscope.io import read_arrays, read_sample_sheet, read_table, read_table_meta, write_micrograph_tiff
@@ -90,9 +89,15 @@ def test_structures_and_simulation_contracts(run):
 
 
 def test_model_and_metrics_contracts(run):
-    checkpoint = torch.load(run / "results/models/tiny/model.pt", weights_only=False)
-    assert checkpoint["target_names"] == ["atoms", "centres"] and 0.1 <= checkpoint["sampling"] <= 0.12
-    assert checkpoint["architecture"] == {"kind": "resunet", "base_channels": 8, "depth": 2}
+    from atomscope.nets import load_model
+
+    spec, net = load_model(run / "results/models/tiny/model.safetensors")
+    assert spec.head_names == ["atoms", "centres"] and 0.1 <= spec.pixel_size <= 0.12
+    assert (spec.architecture, spec.architecture_args) == ("resunet", {"base_channels": 8, "depth": 2})
+    assert [h.classes[0].species for h in spec.heads] == [("C",), ()]  # amorphous carbon: atoms are C
+    assert spec.channel_names == ["hrtem"] and spec.normalisation == "standardise"
+    assert spec.recipe.training["steps"] == 120 and len(spec.recipe.data_hash) == 64 and spec.recipe.preset is None
+    assert spec.scores["atoms_f1"] > 0
     metrics = read_table(run / "results/models/tiny/metrics.parquet")
     assert list(metrics["step"]) == [60, 120]
     assert {"train_loss", "atoms_f1", "atoms_precision", "atoms_recall", "atoms_rmse", "centres_f1"} <= set(metrics.columns)

@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     analyse = commands.add_parser("analyse", help="detect atoms and rings in one micrograph")
     analyse.add_argument("image", type=Path, help="micrograph file (.tif .npy .dm3 .dm4 .emd .ser .hspy .png)")
-    analyse.add_argument("--model", type=Path, required=True, help="trained model (model.pt from the train rule)")
+    analyse.add_argument("--model", type=Path, required=True, help="trained model (model.safetensors from the train rule)")
     analyse.add_argument("--pixel-size", type=float, default=None, help="pixel size [Å/px] if the file has none")
     analyse.add_argument("--out", type=Path, default=None, help="output folder (default: IMAGE's name + '_atomscope')")
     add = analyse.add_argument
@@ -41,13 +41,14 @@ def analyse(args: argparse.Namespace) -> Path:
     from atomscope.inference.predict import analyse_micrograph
     from atomscope.inference.readers import read_micrograph
     from atomscope.io import ImageGrid, write_table
-    from atomscope.training.loop import load_checkpoint, pick_device
+    from atomscope.nets import load_model
+    from atomscope.training.loop import pick_device
 
     out = args.out or args.image.with_name(args.image.stem + "_atomscope")
     micrograph = read_micrograph(args.image, pixel_size=args.pixel_size, pixel_size_from="cli")
-    checkpoint = load_checkpoint(args.model)
+    spec, net = load_model(args.model)
     inference = {"threshold": args.threshold, "min_distance": args.min_distance, "tile_px": args.tile_px, "overlap_px": args.overlap_px}
-    _, _, sites = analyse_micrograph(micrograph, checkpoint, inference, device=pick_device())
+    _, _, sites = analyse_micrograph(micrograph, spec, net, inference, device=pick_device())
     grid = ImageGrid(micrograph.frames.shape[1:], micrograph.sampling)
     tables = analyse_frames(sites, min_bond=args.min_bond, max_bond=args.max_bond, region=grid.region())
     write_table(sites, out / "sites.parquet", config={"inference": inference}, units={"x": "Å", "y": "Å"})

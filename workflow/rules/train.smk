@@ -6,10 +6,11 @@ rule train:
         sites=shard_paths(rules.structures.output.sites, "train"),
         models=shard_paths(rules.structures.output.models, "train"),
     output:
-        model="results/models/{model}/model.pt",
+        model="results/models/{model}/model.safetensors",
         metrics="results/models/{model}/metrics.parquet",
     params:
         training=section("training"),
+        preset=lambda wildcards: config.get("preset"),
     log:
         "logs/train/{model}.log",
     benchmark:

@@ -9,14 +9,14 @@ import pandas as pd
 import torch
 from scipy import ndimage
 
+from atomscope._shared.normalisation import normalise
 from atomscope._shared.validation import check_image, check_positive
 from atomscope.inference.peaks import find_peaks
 from atomscope.inference.readers import Micrograph
 from atomscope.inference.tiling import predict_tiled
-from atomscope.nets import build_network
-from atomscope.training.dataset import standardise
+from atomscope.io import ModelSpec
 
-__all__ = ["SITE_KINDS", "rescale_to_sampling", "load_network", "predict_maps", "detect_sites", "analyse_micrograph"]
+__all__ = ["SITE_KINDS", "rescale_to_sampling", "site_species", "predict_maps", "detect_sites", "analyse_micrograph"]
 
 #: Site kind marked by each heat-map channel of a model.
 SITE_KINDS = {"atoms": "atom", "centres": "centre"}
@@ -44,30 +44,35 @@ def rescale_to_sampling(image: np.ndarray, sampling: float, target_sampling: flo
     return ndimage.map_coordinates(image, [rows, cols], order=3, mode="reflect").astype(np.float32)
 
 
-def load_network(checkpoint: Mapping[str, Any], device: torch.device) -> torch.nn.Module:
-    """Rebuild the network of a checkpoint (from :func:`atomscope.training.load_checkpoint`)."""
-    net = build_network(checkpoint["architecture"], checkpoint["in_channels"], len(checkpoint["target_names"]))
-    net.load_state_dict(checkpoint["model"])
-    return net.to(device).eval()
+def site_species(spec: ModelSpec) -> dict[str, str]:
+    """The species label of each site kind a model detects: the element its head stands for
+    when that is one element (``atom`` -> ``C`` for carbon), else "" (unknown: the atoms of
+    MoS2 stand for Mo and S, which the atoms head alone does not tell apart)."""
+    labels = {}
+    for head in spec.heads:
+        if head.name in SITE_KINDS:
+            elements = head.classes[0].species
+            labels[SITE_KINDS[head.name]] = elements[0] if len(elements) == 1 else ""
+    return labels
 
 
 def predict_maps(
     frame: np.ndarray,
     sampling: float,
     net: torch.nn.Module,
-    checkpoint: Mapping[str, Any],
+    spec: ModelSpec,
     *,
     device: torch.device,
     tile_px: int = 256,
     overlap_px: int = 32,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Heat maps of one frame at the model's sampling.
+    """Heat maps of one frame at the model's pixel size.
 
-    Returns the preprocessed image (C, H', W') (rescaled to ``checkpoint['sampling']`` and
-    standardised) and the heat maps (K, H', W') on the same grid.
+    Returns the preprocessed image (C, H', W') (rescaled to ``spec.pixel_size`` and
+    normalised as ``spec.normalisation`` says) and the heat maps (K, H', W') on the same grid.
     """
-    image = rescale_to_sampling(frame, sampling, checkpoint["sampling"])[None]
-    image = standardise(image)
+    image = rescale_to_sampling(frame, sampling, spec.pixel_size)[None]
+    image = normalise(image, spec.normalisation)
 
     @torch.inference_mode()
     def forward(batch: np.ndarray) -> np.ndarray:
@@ -121,30 +126,37 @@ def detect_sites(
 
 def analyse_micrograph(
     micrograph: Micrograph,
-    checkpoint: Mapping[str, Any],
+    spec: ModelSpec,
+    net: torch.nn.Module,
     config: Mapping[str, Any],
     *,
     device: torch.device,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Detect sites in every frame of a micrograph with the ``inference`` config section.
 
-    Returns the preprocessed frames (F, C, H', W') and heat maps (F, K, H', W') at the
-    model's sampling, and the sites of all frames (sites contract, with a ``frame`` column).
+    ``spec`` and ``net`` come from :func:`atomscope.nets.load_model`. Returns the
+    preprocessed frames (F, C, H', W') and heat maps (F, K, H', W') at the model's pixel
+    size, and the sites of all frames (sites contract, with a ``frame`` column).
     """
-    net = load_network(checkpoint, device)
+    if spec.in_channels != 1:
+        raise ValueError(
+            f"the model reads {spec.in_channels} channels {spec.channel_names} (a focal series); "
+            "inference on a single micrograph needs a one-channel model"
+        )
+    net = net.to(device).eval()
     images, maps, tables = [], [], []
     for frame_index, frame in enumerate(micrograph.frames):
         image, heat = predict_maps(
-            frame, micrograph.sampling, net, checkpoint, device=device, tile_px=config["tile_px"], overlap_px=config["overlap_px"]
+            frame, micrograph.sampling, net, spec, device=device, tile_px=config["tile_px"], overlap_px=config["overlap_px"]
         )
         sites = detect_sites(
             heat,
-            target_names=checkpoint["target_names"],
-            model_sampling=checkpoint["sampling"],
+            target_names=spec.head_names,
+            model_sampling=spec.pixel_size,
             image_sampling=micrograph.sampling,
             threshold=config["threshold"],
             min_distance=config["min_distance"],
-            species=checkpoint.get("species"),
+            species=site_species(spec),
         )
         images.append(image)
         maps.append(heat)

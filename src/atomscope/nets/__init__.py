@@ -1,5 +1,6 @@
 """Fully convolutional networks that map micrographs to per-pixel heat maps."""
 
+from atomscope.nets.model_file import load_model, network_from_spec
 from atomscope.nets.unet import ResUNet, build_network
 
-__all__ = ["ResUNet", "build_network"]
+__all__ = ["ResUNet", "build_network", "network_from_spec", "load_model"]

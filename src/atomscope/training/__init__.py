@@ -1,7 +1,7 @@
 """Training of heat-map networks on simulated micrographs."""
 
 from atomscope.training.dataset import load_shards, random_batch, standardise
-from atomscope.training.loop import evaluate, save_checkpoint, load_checkpoint, train
+from atomscope.training.loop import evaluate, train
 from atomscope.training.metrics import detection_scores
 
 __all__ = [
@@ -10,7 +10,5 @@ __all__ = [
     "standardise",
     "train",
     "evaluate",
-    "save_checkpoint",
-    "load_checkpoint",
     "detection_scores",
 ]

@@ -7,6 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
+from atomscope._shared.normalisation import standardise
 from atomscope.io import read_arrays
 
 __all__ = ["load_shards", "standardise", "random_batch"]
@@ -36,20 +37,6 @@ def load_shards(paths: Sequence[str | os.PathLike]) -> tuple[dict[str, np.ndarra
         for name in names:
             parts[name].append(arrays[name])
     return {name: np.concatenate(values) for name, values in parts.items()}, attrs
-
-
-def standardise(image: np.ndarray) -> np.ndarray:
-    """Zero mean and unit standard deviation per channel of a (C, H, W) image, as float32.
-
-    The same normalisation runs before training and before inference, so a network sees
-    the same statistics whatever the dose, detector gain or file dtype.
-    """
-    image = np.asarray(image, dtype=np.float32)
-    mean = image.mean(axis=(-2, -1), keepdims=True)
-    std = image.std(axis=(-2, -1), keepdims=True)
-    if np.any(std == 0):
-        raise ValueError("image has a constant channel: nothing to detect")
-    return (image - mean) / std
 
 
 def random_batch(

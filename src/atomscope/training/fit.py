@@ -8,14 +8,48 @@ import numpy as np
 import pandas as pd
 import torch
 
+from atomscope._shared.normalisation import normalise
 from atomscope._shared.seeding import stage_rng
+from atomscope.io import Head, HeadClass, InputChannel, ModelSpec, Recipe, config_hash
 from atomscope.nets import build_network
 from atomscope.simulation.shards import sites_in_view
-from atomscope.simulation.targets import channel_sites
-from atomscope.training.dataset import standardise
+from atomscope.simulation.targets import KIND_CHANNELS, SPECIES_PREFIX, channel_sites
 from atomscope.training.loop import evaluate, pick_device, seed_torch, train
 
-__all__ = ["fit"]
+__all__ = ["fit", "model_heads", "input_channels"]
+
+#: The normalisation fit applies to every image (and stores in the model file).
+NORMALISATION = "standardise"
+#: Metrics columns that are not validation scores.
+_NOT_SCORES = {"step", "train_loss", "seconds"}
+
+
+def model_heads(target_names: list[str], sites: pd.DataFrame) -> tuple[Head, ...]:
+    """The output heads of a network trained on ``target_names``, with the elements each stands for.
+
+    The species come from the training structures themselves: a heat-map head's class holds
+    the elements of the atoms it marks (every atom of the material for ``atoms``, the atoms
+    of the species class for ``species:<class>``), so a MoS2 model's atoms stand for Mo and S
+    and its ``species:S2`` head for S. Centres, vacancies and the monolayer mask hold none.
+    """
+    heads = []
+    for name in target_names:
+        if name == "monolayer":
+            heads.append(Head(name, "mask", (HeadClass("monolayer"),)))
+            continue
+        marked = sites[channel_sites(sites, name) & (sites["kind"] == "atom")]
+        elements = tuple(sorted(set(marked["element"])))
+        cls = KIND_CHANNELS[name] if name in KIND_CHANNELS else name[len(SPECIES_PREFIX) :]
+        heads.append(Head(name, "heatmap", (HeadClass(cls, elements),)))
+    return tuple(heads)
+
+
+def input_channels(channel_names: list[str], simulation: Mapping[str, Any] | None) -> tuple[InputChannel, ...]:
+    """The input channels with their defocus offsets [Å] when the simulation section made a focal series."""
+    offsets = list((simulation or {}).get("defocus_offsets", []))
+    if len(channel_names) < 2 or len(offsets) != len(channel_names):
+        return tuple(InputChannel(name) for name in channel_names)
+    return tuple(InputChannel(name, float(offset)) for name, offset in zip(channel_names, offsets))
 
 
 def _validation_truth(
@@ -44,12 +78,36 @@ def fit(
     config: Mapping[str, Any],
     *,
     device: torch.device | None = None,
-) -> tuple[torch.nn.Module, dict[str, Any], pd.DataFrame]:
+    data_config: Mapping[str, Any] | None = None,
+    preset: str | None = None,
+) -> tuple[torch.nn.Module, ModelSpec, pd.DataFrame]:
     """Train on all but the last ``validation.images`` images and validate on those.
 
-    Returns the trained network, the checkpoint metadata (architecture, channel and target
-    names, input sampling [Å/px] = mean of the training images', normalisation, config) and
-    the metrics table (one row per evaluation).
+    Parameters
+    ----------
+    arrays, attrs : dict
+        Simulation shards from :func:`atomscope.training.dataset.load_shards`.
+    sites, models : DataFrame
+        The structures of the shards' images (truth for validation, species for the heads).
+    config : mapping
+        The ``training`` config section.
+    device : torch.device, optional
+        Default: CUDA when present, else CPU.
+    data_config : mapping, optional
+        The config sections that made the data (``structures``, ``simulation``, ``dataset``),
+        hashed into the model's recipe; default: the config stored in the shards' ``attrs``.
+    preset : str, optional
+        Name of the config preset, recorded in the recipe.
+
+    Returns
+    -------
+    net : torch.nn.Module
+        The trained network, on the CPU.
+    spec : ModelSpec
+        Architecture, input channels, heads with their species, input pixel size [Å/px] (mean
+        of the training images'), normalisation, recipe and final validation scores.
+    metrics : DataFrame
+        One row per evaluation.
     """
     device = device or pick_device()
     validation = config["validation"]
@@ -57,7 +115,7 @@ def fit(
     n = len(arrays["images"])
     if n_val >= n:
         raise ValueError(f"training.validation.images={n_val} leaves no training images out of {n}; raise datasets.train.images")
-    images = np.stack([standardise(image) for image in arrays["images"]])
+    images = np.stack([normalise(image, NORMALISATION) for image in arrays["images"]])
     targets = arrays["targets"]
     target_names = list(attrs["target_names"])
     sampling = arrays["sampling"]
@@ -91,15 +149,16 @@ def fit(
         rng=stage_rng(config["seed"], "training"),
         device=device,
     )
-    meta = {
-        "architecture": dict(config["architecture"]),
-        "in_channels": int(images.shape[1]),
-        "channel_names": list(attrs["channel_names"]),
-        "target_names": target_names,
-        "sampling": float(np.mean(sampling[:-n_val])),
-        "normalisation": "per-image standardisation (zero mean, unit std per channel)",
-        "species": {"atom": "C"},
-        "config": dict(config),
-        "device": str(device),
-    }
-    return net.cpu(), meta, pd.DataFrame(rows)
+    data_config = dict(attrs.get("config", {}) if data_config is None else data_config)
+    architecture = dict(config["architecture"])
+    spec = ModelSpec(
+        architecture=architecture.pop("kind"),
+        architecture_args=architecture,
+        input_channels=input_channels(list(attrs["channel_names"]), data_config.get("simulation")),
+        heads=model_heads(target_names, sites),
+        pixel_size=float(np.mean(sampling[:-n_val])),
+        normalisation=NORMALISATION,
+        recipe=Recipe(preset=preset, data_hash=config_hash(data_config) if data_config else None, training=config),
+        scores={k: v for k, v in rows[-1].items() if k not in _NOT_SCORES},
+    )
+    return net.cpu(), spec, pd.DataFrame(rows)

@@ -1,9 +1,10 @@
-"""Training loop in the shape of torchvision's reference scripts: train, evaluate, checkpoint."""
+"""Training loop in the shape of torchvision's reference scripts: train and evaluate.
+
+The trained model is written by :func:`atomscope.io.write_model` (safetensors + spec)."""
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from typing import Any, Callable, Mapping, Sequence
 
@@ -12,11 +13,10 @@ import torch
 from torch import nn
 
 from atomscope.inference.peaks import find_peaks
-from atomscope.io import atomic_path
 from atomscope.training.dataset import random_batch
 from atomscope.training.metrics import detection_scores
 
-__all__ = ["pick_device", "seed_torch", "train", "evaluate", "predict_images", "save_checkpoint", "load_checkpoint"]
+__all__ = ["pick_device", "seed_torch", "train", "evaluate", "predict_images"]
 
 log = logging.getLogger(__name__)
 
@@ -129,23 +129,3 @@ def train(
                 row["seconds"],
             )
     return rows
-
-
-def save_checkpoint(path: str | os.PathLike, net: nn.Module, meta: Mapping[str, Any]) -> None:
-    """Save weights plus everything inference needs (architecture, sampling, names, normalisation)."""
-    with atomic_path(path) as tmp:
-        torch.save({"model": net.state_dict(), **meta}, tmp)
-
-
-def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Load a checkpoint on the CPU; the error names the file if it is not an atomscope model."""
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such model; train one with `snakemake train` or set inference.model") from None
-    except Exception as error:  # torch raises many kinds for corrupt files
-        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({error}); retrain the model") from error
-    required = {"model", "architecture", "in_channels", "target_names", "sampling"}
-    if not isinstance(checkpoint, dict) or not required <= checkpoint.keys():
-        raise ValueError(f"{path}: not an atomscope model (needs {sorted(required)}); retrain it with the train rule")
-    return checkpoint
