@@ -5,10 +5,9 @@ per model) Parquet tables. Config: ``structures``, and of ``datasets.{dataset}``
 shard depends on (params ``shard``: seed, first model, number of images; see common.smk).
 """
 
-from atomscope._shared.logs import configure_logging
-from atomscope._shared.seeding import stage_rng
 from atomscope.io import write_table
-from atomscope.structures.shards import build_shard
+from atomscope.logs import configure_logging
+from atomscope.structures import build_shard, stage_rng
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821 (snakemake is injected)

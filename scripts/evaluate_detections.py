@@ -7,9 +7,9 @@ kind). Config: ``evaluation``.
 
 import pandas as pd
 
-from atomscope._shared.logs import configure_logging
 from atomscope.io import ImageGrid, read_arrays, read_table, write_table
-from atomscope.training.metrics import score_sites
+from atomscope.labels import score_sites
+from atomscope.logs import configure_logging
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821

@@ -4,9 +4,9 @@ Inputs: the simulation shard (HDF5) and its structures. Outputs: ``image`` (TIFF
 calibration in the file) and ``truth`` (Parquet: kind, x, y [Å] of every site in view).
 """
 
-from atomscope._shared.logs import configure_logging
-from atomscope.io import read_arrays, read_table, write_micrograph_tiff, write_table
-from atomscope.simulation.shards import sites_in_view
+from atomscope.io import ImageGrid, read_arrays, read_table, write_micrograph_tiff, write_table
+from atomscope.labels import sites_in_view
+from atomscope.logs import configure_logging
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
@@ -19,7 +19,7 @@ if __name__ == "__main__":
     model = models.loc[int(arrays["model"][index])]
     sites = read_table(snakemake.input.sites)
     sites = sites[sites["model"] == model.name]
-    truth = sites_in_view(sites, (model["cell_x"], model["cell_y"]), image.shape, sampling)[["kind", "x", "y", "element"]]
+    truth = sites_in_view(sites, (model["cell_x"], model["cell_y"]), ImageGrid(image.shape, sampling))[["kind", "x", "y", "element"]]
     write_micrograph_tiff(snakemake.output.image, image, sampling)
     write_table(truth, snakemake.output.truth, units={"x": "Å", "y": "Å"})
     log.info("image %s px at %.4f Å/px with %d true atoms", image.shape, sampling, int((truth["kind"] == "atom").sum()))

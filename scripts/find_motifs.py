@@ -5,9 +5,9 @@ Inputs: ``sites`` and ``maps`` (preprocessed frames) of the sample. Outputs: ``f
 class average). Config: ``motifs``.
 """
 
-from atomscope._shared.logs import configure_logging
 from atomscope.io import read_arrays, read_table, write_table
-from atomscope.motifs.analyse import analyse_motifs
+from atomscope.logs import configure_logging
+from atomscope.motifs import analyse_motifs
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821

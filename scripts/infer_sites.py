@@ -7,12 +7,10 @@ one row per detected site). Config: ``inference``; the sample sheet's ``pixel_si
 
 import torch
 
-from atomscope._shared.logs import configure_logging
-from atomscope.inference.predict import analyse_micrograph
-from atomscope.inference.readers import read_micrograph
+from atomscope.inference import analyse_micrograph, read_micrograph
 from atomscope.io import write_arrays, write_table
-from atomscope.nets import load_model
-from atomscope.training.loop import pick_device
+from atomscope.logs import configure_logging
+from atomscope.nets import load_model, pick_device
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821

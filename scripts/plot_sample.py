@@ -6,8 +6,8 @@ Config: ``report``.
 
 import matplotlib.pyplot as plt
 
-from atomscope._shared.logs import configure_logging
 from atomscope.io import read_arrays, read_table
+from atomscope.logs import configure_logging
 from atomscope.report import motif_figure, overlay_figure, statistics_figure
 
 if __name__ == "__main__":

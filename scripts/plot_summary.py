@@ -6,8 +6,8 @@ training metrics. Outputs: ``table`` (TSV) and ``figure`` (PNG). Config: ``repor
 
 import matplotlib.pyplot as plt
 
-from atomscope._shared.logs import configure_logging
 from atomscope.io import read_table
+from atomscope.logs import configure_logging
 from atomscope.report import summary_figure, summary_table
 
 if __name__ == "__main__":

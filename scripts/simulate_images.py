@@ -10,11 +10,9 @@ CuPy and CUDA are present, else on the CPU.
 
 import abtem
 
-from atomscope._shared.logs import configure_logging
-from atomscope._shared.seeding import stage_rng
 from atomscope.io import read_table, write_arrays, write_table
-from atomscope.simulation.shards import shard_attrs, simulate_shard
-from atomscope.simulation.stem import abtem_device
+from atomscope.logs import configure_logging
+from atomscope.simulation import abtem_device, shard_attrs, simulate_shard, stage_rng
 
 UNITS = {
     "energy": "eV",

@@ -9,10 +9,9 @@ per validation). Config: ``training``; ``preset`` (recorded in the recipe).
 import pandas as pd
 import torch
 
-from atomscope._shared.logs import configure_logging
 from atomscope.io import read_table, read_table_meta, write_model, write_table
-from atomscope.training.dataset import load_shards
-from atomscope.training.fit import fit
+from atomscope.logs import configure_logging
+from atomscope.training import fit, load_shards
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821

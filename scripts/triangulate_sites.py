@@ -5,9 +5,9 @@ Inputs: ``sites`` (Parquet), ``maps`` (for the field of view). Outputs: ``bonds`
 Config: ``geometry``.
 """
 
-from atomscope._shared.logs import configure_logging
 from atomscope.geometry import analyse_frames
 from atomscope.io import ImageGrid, read_arrays, read_table, write_table
+from atomscope.logs import configure_logging
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821

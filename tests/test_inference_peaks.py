@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
-from atomscope.inference import find_peaks, predict_tiled
+from atomscope.inference import predict_tiled
+from atomscope.labels import find_peaks
 
 
 def gaussian_peaks(positions: np.ndarray, shape: tuple[int, int], sigma: float, amplitudes=1.0) -> np.ndarray:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from atomscope.inference.peaks import find_peaks
+from atomscope.labels import find_peaks
 from atomscope.inference.predict import detect_sites, rescale_to_sampling, site_species
 from atomscope.io import Head, HeadClass, InputChannel, ModelSpec
 from atomscope.simulation.targets import gaussian_heatmap

@@ -11,7 +11,9 @@ from snakemake.utils import validate
 from atomscope._shared.seeding import stage_rng
 from atomscope.config import SCHEMA_PATH
 from atomscope._shared.sharding import shard_span
-from atomscope.simulation.shards import draw_microscope, shard_attrs, simulate_model, simulate_shard, sites_in_view
+from atomscope.io import ImageGrid
+from atomscope.labels import sites_in_view
+from atomscope.simulation.shards import draw_microscope, shard_attrs, simulate_model, simulate_shard
 from atomscope.simulation.stem import scan_positions, stem_convolution
 from atomscope.structures import sites_to_atoms
 from atomscope.structures.shards import build_shard
@@ -118,7 +120,7 @@ def test_species_and_monolayer_targets_of_a_tmd_peak_at_their_columns_and_the_br
     assert attrs["target_names"] == ["atoms", "centres", "monolayer", "species:Mo", "species:S2"]
     targets, image, s = arrays["targets"][0], arrays["images"][0, 0], arrays["sampling"][0]
     model = models.iloc[0]
-    view = sites_in_view(sites, (model.cell_x, model.cell_y), (64, 64), s)
+    view = sites_in_view(sites, (model.cell_x, model.cell_y), ImageGrid((64, 64), s))
     counts = {}
     for name, species in (("species:Mo", "Mo"), ("species:S2", "S2")):
         heat = targets[attrs["target_names"].index(name)]
@@ -142,7 +144,7 @@ def test_monolayer_target_is_zero_under_the_second_layer():
     )
     mask = targets[2]
     # every atom of the second layer (layer 1) in view sits on a 0 of the mask, away from its edge
-    top = sites_in_view(sites[sites["layer"] == 1], (models.cell_x[0], models.cell_y[0]), (200, 200), sampling)
+    top = sites_in_view(sites[sites["layer"] == 1], (models.cell_x[0], models.cell_y[0]), ImageGrid((200, 200), sampling))
     inner = top[top["in_monolayer"] == False]  # noqa: E712
     assert len(inner) > 20
     assert np.mean([mask[round(y / sampling), round(x / sampling)] == 0 for x, y in inner[["x", "y"]].to_numpy()]) > 0.95
@@ -165,7 +167,7 @@ def test_frozen_phonons_average_the_configurations_and_labels_stay_at_equilibriu
     recorded = image[0] / (1e12 * s**2)
     np.testing.assert_allclose(recorded, np.mean(per_configuration[1:], axis=0), rtol=2e-3, atol=1e-6)
     assert np.abs(recorded - per_configuration[0]).max() > 0.05 * per_configuration[0].max()
-    labels = sites_in_view(sites, cell, (64, 64), s)
+    labels = sites_in_view(sites, cell, ImageGrid((64, 64), s))
     atoms = labels.loc[labels["kind"] == "atom", ["x", "y"]].to_numpy()
     assert len(atoms) > 10 and all(targets[0][round(y / s), round(x / s)] > 0.9 for x, y in atoms)
     _, table = simulate_shard(sites, models, config, stage_rng(0, "simulation", 0))

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from atomscope.simulation import exit_wave, gaussian_heatmap, hrtem_image, poisson_noise
-from atomscope.simulation.shards import sites_in_view
+from atomscope.io import ImageGrid
+from atomscope.labels import sites_in_view
 
 abtem.config.set({"device": "cpu", "dask.lazy": False})
 
@@ -67,6 +68,6 @@ def test_sites_in_view_adds_periodic_copies():
     import pandas as pd
 
     sites = pd.DataFrame({"kind": ["atom", "atom"], "x": [9.98, 5.0], "y": [1.0, 9.0]})
-    view = sites_in_view(sites, (10.0, 10.0), (50, 50), 0.1)
+    view = sites_in_view(sites, (10.0, 10.0), ImageGrid((50, 50), 0.1))
     # 9.98 is out of a 5 Å view but its copy at -0.02 is in; y = 9.0 is out
     assert sorted(view["x"].round(3)) == [-0.02]

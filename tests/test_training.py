@@ -5,7 +5,7 @@ import torch
 from atomscope.nets import ResUNet, build_network
 from atomscope.training.dataset import random_batch, standardise
 from atomscope.io import ImageGrid
-from atomscope.training.metrics import detection_scores, score_sites
+from atomscope.labels import detection_scores, score_sites
 
 
 def test_detection_scores_counts_matches_within_radius():
@@ -67,7 +67,7 @@ def test_resunet_keeps_the_image_size_and_rejects_bad_sizes():
 
 def test_resunet_learns_to_mark_bright_spots():
     """A few hundred steps on synthetic spots give a heat map whose peaks are the spots."""
-    from atomscope.inference.peaks import find_peaks
+    from atomscope.labels import find_peaks
     from atomscope.simulation.targets import gaussian_heatmap
 
     torch.manual_seed(0)

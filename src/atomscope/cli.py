@@ -38,11 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 def analyse(args: argparse.Namespace) -> Path:
     """Run inference and geometry on one image; write sites and geometry tables to ``args.out``."""
     from atomscope.geometry import analyse_frames
-    from atomscope.inference.predict import analyse_micrograph
-    from atomscope.inference.readers import read_micrograph
+    from atomscope.inference import analyse_micrograph, read_micrograph
     from atomscope.io import ImageGrid, write_table
-    from atomscope.nets import load_model
-    from atomscope.training.loop import pick_device
+    from atomscope.nets import load_model, pick_device
 
     out = args.out or args.image.with_name(args.image.stem + "_atomscope")
     micrograph = read_micrograph(args.image, pixel_size=args.pixel_size, pixel_size_from="cli")

@@ -39,6 +39,8 @@ __all__ = [
     "read_sample_sheet",
     "atomic_path",
     "ImageGrid",
+    "DETECTED_KINDS",
+    "SITE_KINDS",
     "MODEL_FORMAT",
     "HEAD_KINDS",
     "InputChannel",
@@ -52,6 +54,11 @@ __all__ = [
 ]
 
 _META_KEY = b"atomscope"
+
+#: Kinds of site a network detects (the ``kind`` column of a sites table from inference).
+DETECTED_KINDS = ("atom", "centre")
+#: Kinds of site in a structures table: the detected kinds and empty columns of a crystal.
+SITE_KINDS = (*DETECTED_KINDS, "vacancy")
 
 
 @contextmanager

@@ -14,10 +14,10 @@ import pandas as pd
 from scipy.spatial import Delaunay, QhullError
 
 from atomscope._shared.validation import check_positive
+from atomscope.io import DETECTED_KINDS
 
 __all__ = ["Network", "triangulate"]
 
-SITE_KINDS = ("atom", "centre")
 
 
 @dataclass(frozen=True)
@@ -127,9 +127,9 @@ def check_sites(sites: pd.DataFrame, *, one_frame: bool = True) -> pd.DataFrame:
     if one_frame and "frame" in sites.columns and sites["frame"].nunique() > 1:
         frames = sorted(sites["frame"].unique().tolist())
         raise ValueError(f"`sites` holds the frames {frames}; pass one frame at a time")
-    unknown = [kind for kind in sites["kind"].unique() if kind not in SITE_KINDS]
+    unknown = [kind for kind in sites["kind"].unique() if kind not in DETECTED_KINDS]
     if unknown:
-        raise ValueError(f"`sites` column 'kind' must be one of {SITE_KINDS}, got {unknown}")
+        raise ValueError(f"`sites` column 'kind' must be one of {DETECTED_KINDS}, got {unknown}")
     if not np.isfinite(sites[["x", "y"]].to_numpy(dtype=float)).all():
         raise ValueError("`sites` columns 'x' and 'y' contain NaN or infinite values")
     if len(sites) < 3:

@@ -11,15 +11,13 @@ from scipy import ndimage
 
 from atomscope._shared.normalisation import normalise
 from atomscope._shared.validation import check_image, check_positive
-from atomscope.inference.peaks import find_peaks
 from atomscope.inference.readers import Micrograph
 from atomscope.inference.tiling import predict_tiled
 from atomscope.io import ModelSpec
+from atomscope.labels import KIND_CHANNELS, find_peaks
 
-__all__ = ["SITE_KINDS", "rescale_to_sampling", "site_species", "predict_maps", "detect_sites", "analyse_micrograph"]
+__all__ = ["rescale_to_sampling", "site_species", "predict_maps", "detect_sites", "analyse_micrograph"]
 
-#: Site kind marked by each heat-map channel of a model.
-SITE_KINDS = {"atoms": "atom", "centres": "centre"}
 
 
 def rescale_to_sampling(image: np.ndarray, sampling: float, target_sampling: float) -> np.ndarray:
@@ -50,9 +48,9 @@ def site_species(spec: ModelSpec) -> dict[str, str]:
     MoS2 stand for Mo and S, which the atoms head alone does not tell apart)."""
     labels = {}
     for head in spec.heads:
-        if head.name in SITE_KINDS:
+        if head.name in KIND_CHANNELS:
             elements = head.classes[0].species
-            labels[SITE_KINDS[head.name]] = elements[0] if len(elements) == 1 else ""
+            labels[KIND_CHANNELS[head.name]] = elements[0] if len(elements) == 1 else ""
     return labels
 
 
@@ -101,11 +99,11 @@ def detect_sites(
     check_positive(min_distance, "min_distance")
     tables = []
     for k, name in enumerate(target_names):
-        if name not in SITE_KINDS:
+        if name not in KIND_CHANNELS:
             continue
         peaks = find_peaks(maps[k], min_distance_px=max(1, int(min_distance / model_sampling)), threshold=threshold)
         x, y = peaks["x_px"].to_numpy() * model_sampling, peaks["y_px"].to_numpy() * model_sampling
-        kind = SITE_KINDS[name]
+        kind = KIND_CHANNELS[name]
         tables.append(
             pd.DataFrame(
                 {

@@ -1,11 +1,17 @@
 """Image simulation: abTEM HRTEM focal series and ADF-STEM, noise and artefacts, training targets, shards."""
 
+from atomscope._shared.seeding import stage_rng
 from atomscope.simulation.hrtem import exit_wave, focal_series, hrtem_image, objective_lens
 from atomscope.simulation.noise import line_jitter, linear_gradient, mtf_blur, poisson_noise, scan_drift, smooth_field
-from atomscope.simulation.stem import apparent_positions, probe_intensity, scan_positions, stem_convolution, stem_multislice
-from atomscope.simulation.targets import gaussian_heatmap, render_targets, target_names
+from atomscope.simulation.shards import shard_attrs, simulate_shard
+from atomscope.simulation.stem import abtem_device, apparent_positions, probe_intensity, scan_positions, stem_convolution, stem_multislice
+from atomscope.simulation.targets import gaussian_heatmap, render_targets
 
 __all__ = [
+    "abtem_device",
+    "shard_attrs",
+    "simulate_shard",
+    "stage_rng",
     "apparent_positions",
     "exit_wave",
     "focal_series",
@@ -23,5 +29,4 @@ __all__ = [
     "smooth_field",
     "stem_convolution",
     "stem_multislice",
-    "target_names",
 ]

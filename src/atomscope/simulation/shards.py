@@ -36,7 +36,8 @@ from atomscope.config import defaults, with_defaults
 from atomscope.simulation.hrtem import exit_wave, focal_series
 from atomscope.simulation.noise import line_jitter, linear_gradient, mtf_blur, poisson_noise, scan_drift, smooth_field
 from atomscope.simulation.stem import apparent_positions, scan_positions, stem_convolution, stem_multislice
-from atomscope.simulation.targets import render_targets, target_names
+from atomscope.labels import periodic_sites, target_names
+from atomscope.simulation.targets import render_targets
 from atomscope.structures import label_sites, monolayer_map, sites_to_atoms
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "shard_attrs",
     "simulate_model",
     "simulate_shard",
-    "sites_in_view",
 ]
 
 MODES = ("hrtem", "stem_multislice", "stem_convolution")
@@ -213,18 +213,9 @@ def _record(clean: np.ndarray, params: Mapping[str, Any], sampling: float, rng: 
     ).astype(np.float32)
 
 
-def _periodic_labels(sites: pd.DataFrame, cell: tuple[float, float]) -> pd.DataFrame:
-    """Label sites (configuration 0) and their copies in the eight neighbouring cells."""
-    labels = label_sites(sites)
-    return pd.concat(
-        [labels.assign(x=labels["x"] + i * cell[0], y=labels["y"] + j * cell[1]) for i in (-1, 0, 1) for j in (-1, 0, 1)],
-        ignore_index=True,
-    )
-
-
 def _label_view(sites: pd.DataFrame, cell: tuple[float, float], params: Mapping[str, Any]) -> pd.DataFrame:
     """Label sites with their periodic copies, where they appear in the image (moved by the scan drift)."""
-    copies = _periodic_labels(sites, cell)
+    copies = periodic_sites(sites, cell)
     xy = apparent_positions(copies[["x", "y"]].to_numpy(), drift=params["scan_drift"], angle=params["scan_drift_angle"])
     return copies.assign(x=xy[:, 0], y=xy[:, 1])
 
@@ -332,17 +323,3 @@ def simulate_shard(
         "model": np.array([r["model"] for r in rows], dtype=np.int64),
     }
     return arrays, pd.DataFrame(rows)
-
-
-def sites_in_view(sites: pd.DataFrame, cell: tuple[float, float], shape: tuple[int, int], sampling: float) -> pd.DataFrame:
-    """Sites of a periodic model that fall inside an image of ``shape`` [px] at ``sampling`` [Å/px].
-
-    The image is the top-left corner of the cell (pixel (r, c) at x = c * sampling,
-    y = r * sampling); periodic copies of sites are included where they appear in view.
-    Only the equilibrium rows (configuration 0) are labels; frozen-phonon copies are dropped.
-    """
-    height, width = shape
-    limit_x, limit_y = (width - 0.5) * sampling, (height - 0.5) * sampling
-    every = _periodic_labels(sites, cell)
-    inside = every["x"].between(-0.5 * sampling, limit_x) & every["y"].between(-0.5 * sampling, limit_y)
-    return every[inside].reset_index(drop=True)

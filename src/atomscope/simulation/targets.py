@@ -1,7 +1,8 @@
 """Training targets: heat maps with a Gaussian peak at every site, per species class, and the monolayer mask.
 
-Target channels are named; the names travel with the shards (HDF5 attr ``target_names``)
-and the trained model:
+Target channels are named (:mod:`atomscope.labels.channels` defines the names and which
+sites each marks); the names travel with the shards (HDF5 attr ``target_names``) and the
+trained model:
 
 - ``atoms``: every atom (kind "atom"); ``centres``: every polygon centre (kind "centre");
 - ``monolayer``: 1 where exactly one layer covers the pixel (Leist et al. 2022), else 0;
@@ -20,14 +21,9 @@ import numpy as np
 import pandas as pd
 
 from atomscope._shared.validation import check_positive
+from atomscope.labels import channel_sites
 
-__all__ = ["KIND_CHANNELS", "SPECIES_PREFIX", "channel_sites", "gaussian_heatmap", "render_targets", "target_names"]
-
-#: Prefix of the species-class channels.
-SPECIES_PREFIX = "species:"
-#: Site kind marked by each kind channel (the channels every model has).
-KIND_CHANNELS = {"atoms": "atom", "centres": "centre"}
-
+__all__ = ["gaussian_heatmap", "render_targets"]
 
 def gaussian_heatmap(
     xy: np.ndarray,
@@ -80,32 +76,6 @@ def gaussian_heatmap(
     flat = rows[:, :, None] * width + cols[:, None, :]
     np.maximum.at(heatmap, flat[inside], values[inside])
     return heatmap.reshape(height, width).astype(np.float32)
-
-
-def target_names(*, monolayer: bool = False, species: Sequence[str] = ()) -> list[str]:
-    """The target channels, in order: atoms, centres, then monolayer and species classes if asked.
-
-    Parameters
-    ----------
-    monolayer : bool, optional
-        Add the monolayer mask channel (default False).
-    species : sequence of str, optional
-        Species classes (values of the sites' ``species_class``) that get a channel each,
-        e.g. ("Mo", "S2", "S"); order kept, duplicates rejected.
-    """
-    species = list(species)
-    if len(set(species)) != len(species) or not all(isinstance(s, str) and s for s in species):
-        raise ValueError(f"`species` must be distinct non-empty class names, got {species!r}")
-    return [*KIND_CHANNELS, *(["monolayer"] if monolayer else []), *(SPECIES_PREFIX + s for s in species)]
-
-
-def channel_sites(sites: pd.DataFrame, name: str) -> pd.Series:
-    """Which rows of ``sites`` a peak channel marks: by ``kind`` (atoms, centres) or ``species_class``."""
-    if name in KIND_CHANNELS:
-        return sites["kind"] == KIND_CHANNELS[name]
-    if name.startswith(SPECIES_PREFIX):
-        return sites["species_class"] == name[len(SPECIES_PREFIX) :]
-    raise ValueError(f"unknown peak target {name!r}: use atoms, centres or species:<class>")
 
 
 def render_targets(

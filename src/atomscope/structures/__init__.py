@@ -6,16 +6,20 @@ relaxation (:mod:`.relax`), frozen phonons (:mod:`.vibrations`), and the shared 
 with its monolayer label and extxyz export (:mod:`.sites`).
 """
 
+from atomscope._shared.seeding import stage_rng
 from atomscope.structures._sheet import Sheet, sheet_sites
 from atomscope.structures.amorphous import amorphous_carbon, poisson_disk
 from atomscope.structures.crystals import graphene_sheet, tmd_layer, tmd_sites
 from atomscope.structures.defects import graphene_bicrystal, graphene_defects, tmd_defects
 from atomscope.structures.relax import relax_sheet
+from atomscope.structures.shards import MATERIALS, build_shard
 from atomscope.structures.sites import label_monolayer, label_sites, monolayer_map, sites_to_atoms, to_extxyz
 from atomscope.structures.stacking import coincidence_cell, contamination, second_layer
 from atomscope.structures.vibrations import frozen_phonons
 
 __all__ = [
+    "MATERIALS",
+    "build_shard",
     "Sheet",
     "amorphous_carbon",
     "coincidence_cell",
@@ -31,6 +35,7 @@ __all__ = [
     "relax_sheet",
     "second_layer",
     "sheet_sites",
+    "stage_rng",
     "sites_to_atoms",
     "tmd_defects",
     "tmd_layer",

@@ -31,6 +31,7 @@ from ase import Atoms
 from ase.data import atomic_numbers
 from scipy.spatial import cKDTree
 
+from atomscope.io import SITE_KINDS
 from atomscope._shared.validation import check_positive
 from atomscope.structures._periodic import wrap
 
@@ -60,7 +61,6 @@ SITE_COLUMNS = (
     "in_monolayer",
     "configuration",
 )
-SITE_KINDS = ("atom", "centre", "vacancy")
 #: A point is covered by a layer when one of the layer's atoms lies within this distance in
 #: projection [Å]: more than the circumradius of a 9-ring (2.1 Å at 1.42 Å bonds) and of the
 #: hollow of a TMD (1.8-1.9 Å), less than the radius of a pore worth segmenting.

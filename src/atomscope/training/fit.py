@@ -10,11 +10,11 @@ import torch
 
 from atomscope._shared.normalisation import normalise
 from atomscope._shared.seeding import stage_rng
-from atomscope.io import Head, HeadClass, InputChannel, ModelSpec, Recipe, config_hash
+from atomscope.io import Head, ImageGrid, HeadClass, InputChannel, ModelSpec, Recipe, config_hash
 from atomscope.nets import build_network
-from atomscope.simulation.shards import sites_in_view
-from atomscope.simulation.targets import KIND_CHANNELS, SPECIES_PREFIX, channel_sites
-from atomscope.training.loop import evaluate, pick_device, seed_torch, train
+from atomscope.labels import KIND_CHANNELS, SPECIES_PREFIX, channel_sites, sites_in_view
+from atomscope.nets import pick_device
+from atomscope.training.loop import evaluate, seed_torch, train
 
 __all__ = ["fit", "model_heads", "input_channels"]
 
@@ -65,7 +65,7 @@ def _validation_truth(
     peaks = [name for name in target_names if name != "monolayer"]
     truth = []
     for model, s in zip(model_ids, sampling):
-        view = sites_in_view(sites[sites["model"] == model], (cells.at[model, "cell_x"], cells.at[model, "cell_y"]), shape, s)
+        view = sites_in_view(sites[sites["model"] == model], (cells.at[model, "cell_x"], cells.at[model, "cell_y"]), ImageGrid(shape, s))
         truth.append({name: view.loc[channel_sites(view, name), ["x", "y"]].to_numpy() for name in peaks})
     return truth
 

@@ -12,18 +12,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from atomscope.inference.peaks import find_peaks
+from atomscope.labels import detection_scores, find_peaks
 from atomscope.training.dataset import random_batch
-from atomscope.training.metrics import detection_scores
 
-__all__ = ["pick_device", "seed_torch", "train", "evaluate", "predict_images"]
+__all__ = ["seed_torch", "train", "evaluate", "predict_images"]
 
 log = logging.getLogger(__name__)
-
-
-def pick_device() -> torch.device:
-    """CUDA when present, CPU otherwise."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def seed_torch(seed: int) -> None:
