@@ -17,7 +17,7 @@ if __name__ == "__main__":
     sites = read_table(snakemake.input.sites)
     truth = read_table(snakemake.input.truth, columns=["kind", "x", "y"])
     _, attrs = read_arrays(snakemake.input.maps, [])
-    grid = ImageGrid(tuple(attrs["image_shape"]), attrs["image_sampling"])
+    grid = ImageGrid.from_attrs(attrs["image_grid"])
     tables = [
         score_sites(frame_sites, truth, grid=grid, match_radius=cfg["match_radius"], border=cfg["border"]).assign(frame=frame)
         for frame, frame_sites in sites.groupby("frame")

@@ -5,7 +5,7 @@ Inputs: ``sites`` and ``maps`` (preprocessed frames) of the sample. Outputs: ``f
 class average). Config: ``motifs``.
 """
 
-from atomscope.io import read_arrays, read_table, write_table
+from atomscope.io import ImageGrid, read_arrays, read_table, write_table
 from atomscope.logs import configure_logging
 from atomscope.motifs import analyse_motifs
 
@@ -13,7 +13,7 @@ if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
     cfg = snakemake.params.motifs
     arrays, attrs = read_arrays(snakemake.input.maps, ["images"])
-    features, motifs = analyse_motifs(arrays["images"][:, 0], attrs["sampling"], read_table(snakemake.input.sites), cfg)
+    features, motifs = analyse_motifs(arrays["images"][:, 0], ImageGrid.from_attrs(attrs["model_grid"]).sampling, read_table(snakemake.input.sites), cfg)
     write_table(features, snakemake.output.features, config={"motifs": cfg}, units={"x": "Å", "y": "Å"})
     write_table(motifs, snakemake.output.motifs, config={"motifs": cfg}, units={"x": "Å", "y": "Å"})
     log.info("%d atoms in %d motifs: %s", len(motifs), motifs["motif"].nunique(), motifs["motif"].value_counts().to_dict())

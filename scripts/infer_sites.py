@@ -8,7 +8,7 @@ one row per detected site). Config: ``inference``; the sample sheet's ``pixel_si
 import torch
 
 from atomscope.inference import analyse_micrograph, read_micrograph
-from atomscope.io import write_arrays, write_table
+from atomscope.io import ImageGrid, write_arrays, write_table
 from atomscope.logs import configure_logging
 from atomscope.nets import load_model, pick_device
 
@@ -22,10 +22,10 @@ if __name__ == "__main__":
     log.info("%s: %d frame(s) of %s px at %.4f Å/px (pixel size from the %s)", micrograph.path, len(frames), frames.shape[1:], micrograph.sampling, micrograph.source)
     images, maps, sites = analyse_micrograph(micrograph, spec, net, cfg, device=pick_device())
     attrs = {
-        "sampling": spec.pixel_size,
-        "image_sampling": micrograph.sampling,
-        "image_sampling_source": micrograph.source,
-        "image_shape": list(micrograph.frames.shape[1:]),
+        # the two grids: the input image's (sites' x_px, y_px) and the model's (images and maps here)
+        "image_grid": ImageGrid(micrograph.frames.shape[1:], micrograph.sampling).to_attrs(),
+        "model_grid": ImageGrid(maps.shape[-2:], spec.pixel_size).to_attrs(),
+        "pixel_size_source": micrograph.source,
         "channel_names": spec.channel_names,
         "target_names": spec.head_names,
         "source": str(micrograph.path),

@@ -6,7 +6,7 @@ Config: ``report``.
 
 import matplotlib.pyplot as plt
 
-from atomscope.io import read_arrays, read_table
+from atomscope.io import ImageGrid, read_arrays, read_table
 from atomscope.logs import configure_logging
 from atomscope.report import motif_figure, overlay_figure, statistics_figure
 
@@ -14,7 +14,7 @@ if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
     cfg = snakemake.params.report
     arrays, attrs = read_arrays(snakemake.input.maps, ["images"])
-    image, sampling = arrays["images"][0, 0], attrs["sampling"]
+    image, sampling = arrays["images"][0, 0], ImageGrid.from_attrs(attrs["model_grid"]).sampling
     tables = {name: read_table(snakemake.input[name]) for name in ("sites", "bonds", "angles", "rings", "summary", "motifs")}
     first = {name: tables[name][tables[name]["frame"] == 0] for name in ("sites", "bonds", "rings", "motifs")}
     figures = {

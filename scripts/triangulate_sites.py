@@ -14,7 +14,7 @@ if __name__ == "__main__":
     cfg = snakemake.params.geometry
     sites = read_table(snakemake.input.sites)
     _, attrs = read_arrays(snakemake.input.maps, [])
-    region = ImageGrid(tuple(attrs["image_shape"]), attrs["image_sampling"]).region()
+    region = ImageGrid.from_attrs(attrs["image_grid"]).region()
     tables = analyse_frames(
         sites, min_bond=cfg["min_bond"], max_bond=cfg["max_bond"], r_max=cfg["pdf"]["r_max"], dr=cfg["pdf"]["dr"], region=region
     )

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from atomscope.io import read_arrays, read_sample_sheet, read_table, read_table_meta, write_micrograph_tiff
+from atomscope.io import ImageGrid, read_arrays, read_sample_sheet, read_table, read_table_meta, write_micrograph_tiff
 from atomscope.simulation import exit_wave, hrtem_image, poisson_noise
 from atomscope.structures import amorphous_carbon, sites_to_atoms
 
@@ -153,10 +153,11 @@ def test_pixel_size_comes_from_the_sheet_or_else_the_file(run, sample, sampling,
     if sample.startswith("real") and not SHARED_DATA.is_dir():
         pytest.skip(f"real microscope data not found at {SHARED_DATA}")
     _, attrs = read_arrays(run / f"results/inference/{sample}/maps.h5", [])
-    assert attrs["image_sampling"] == pytest.approx(sampling, rel=0.01) and attrs["image_sampling_source"] == source
+    grid = ImageGrid.from_attrs(attrs["image_grid"])
+    assert grid.sampling == pytest.approx(sampling, rel=0.01) and attrs["pixel_size_source"] == source
     sites = read_table(run / f"results/inference/{sample}/sites.parquet")
     assert len(sites) > 0
-    np.testing.assert_allclose(sites["x"], sites["x_px"] * attrs["image_sampling"], rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(sites["x"], sites["x_px"] * grid.sampling, rtol=1e-5, atol=1e-4)
 
 
 def test_a_sheet_without_optional_columns_plans_no_scores_and_runs_to_the_figures(run):
