@@ -1,0 +1,47 @@
+"""File contracts: one writer and one reader per kind of file, and the image grid.
+
+Parquet tables and HDF5 arrays (:mod:`.files`), the model file (:mod:`.model`), the sample
+sheet (:mod:`.samples`) and the pixel grid every stage shares (:mod:`.grid`). The lowest
+layer of atomscope: it imports no other stage.
+"""
+
+from atomscope.io.files import (
+    DETECTED_KINDS,
+    SITE_KINDS,
+    atomic_path,
+    read_arrays,
+    read_table,
+    read_table_meta,
+    write_arrays,
+    write_micrograph_tiff,
+    write_table,
+)
+from atomscope.io.grid import ImageGrid
+from atomscope.io.model import HEAD_KINDS, MODEL_FORMAT, Head, HeadClass, InputChannel, ModelSpec, Recipe, config_hash, read_model, write_model
+from atomscope.io.samples import SAMPLE_SHEET_OPTIONAL, SAMPLE_SHEET_REQUIRED, read_sample_sheet
+
+__all__ = [
+    "DETECTED_KINDS",
+    "HEAD_KINDS",
+    "MODEL_FORMAT",
+    "SAMPLE_SHEET_OPTIONAL",
+    "SAMPLE_SHEET_REQUIRED",
+    "SITE_KINDS",
+    "Head",
+    "HeadClass",
+    "ImageGrid",
+    "InputChannel",
+    "ModelSpec",
+    "Recipe",
+    "atomic_path",
+    "config_hash",
+    "read_arrays",
+    "read_model",
+    "read_sample_sheet",
+    "read_table",
+    "read_table_meta",
+    "write_arrays",
+    "write_micrograph_tiff",
+    "write_model",
+    "write_table",
+]

@@ -1,0 +1,80 @@
+"""The sample sheet: the images a workflow run analyses, one row each."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["SAMPLE_SHEET_OPTIONAL", "SAMPLE_SHEET_REQUIRED", "read_sample_sheet"]
+
+# The sample sheet: required columns, then optional ones with the type of a given value.
+SAMPLE_SHEET_REQUIRED = ("sample", "path")
+SAMPLE_SHEET_OPTIONAL = ("pixel_size", "truth")
+# Cell values that mean "not given" in an optional column, besides an empty or blank cell:
+# what pandas, R and spreadsheets write for a missing value.
+_NOT_GIVEN = {"na", "n/a", "nan", "none", "null", "<na>"}
+
+
+def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
+    """Read the tab-separated sample sheet: one row per image to analyse.
+
+    Every cell is read as text and stripped. An optional column (:data:`SAMPLE_SHEET_OPTIONAL`)
+    that is absent, or a cell that is empty, blank or a missing-value spelling (NA, NaN, None,
+    null), means "not given" and becomes ``None``, whatever pandas would have made of it;
+    ``pixel_size`` [Å/px] becomes a float. Lines starting with ``#`` are comments.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``sample``, ``path``, ``pixel_size`` (float or None), ``truth`` (str or None),
+        then any further columns as text, indexed by ``sample``.
+
+    Raises
+    ------
+    ValueError
+        If a required column or value is missing, a sample name repeats, or a pixel size is
+        not a number; the message names the sheet, the sample and the fix.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such sample sheet; create it or set `samples` in the config")
+    sheet = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#", skip_blank_lines=True)
+    sheet = sheet.rename(columns=str.strip).apply(lambda column: column.str.strip()).astype(object)
+    missing = [c for c in SAMPLE_SHEET_REQUIRED if c not in sheet]
+    if missing:
+        raise ValueError(f"{path}: the sample sheet lacks the columns {missing}; its header must start with sample<TAB>path")
+    for column in SAMPLE_SHEET_REQUIRED:
+        empty = sheet.index[sheet[column] == ""]
+        if len(empty):
+            raise ValueError(f"{path}: rows {[int(i) + 2 for i in empty]} have no `{column}`; fill it in or delete the row")
+    repeated = sorted(set(sheet["sample"][sheet["sample"].duplicated()]))
+    if repeated:
+        raise ValueError(f"{path}: sample names {repeated} appear more than once; give each row its own name")
+    given = {}
+    for column in SAMPLE_SHEET_OPTIONAL:
+        values = sheet[column] if column in sheet else [""] * len(sheet)
+        given[column] = [None if not value or value.lower() in _NOT_GIVEN else value for value in values]
+    given["pixel_size"] = [
+        None if text is None else _sheet_pixel_size(text, sample, path) for text, sample in zip(given["pixel_size"], sheet["sample"])
+    ]
+    # object columns: pandas would turn None into NaN (and NaN is truthy) in a float or str column
+    columns = {name: sheet[name].tolist() for name in SAMPLE_SHEET_REQUIRED} | given
+    columns |= {name: sheet[name].tolist() for name in sheet.columns if name not in columns}
+    sheet = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns.items()})
+    return sheet.set_index("sample", drop=False)
+
+
+def _sheet_pixel_size(text: str, sample: str, path: Path) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(
+            f"{path}: sample {sample!r} has pixel_size {text!r}; write a positive number of Å/px "
+            "(e.g. 0.108), or leave the cell empty when the file is calibrated"
+        )
+    return value
