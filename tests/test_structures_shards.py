@@ -106,3 +106,9 @@ def test_bad_config_fails_validation(key, value, message):
 def test_models_that_cannot_be_built_stop_naming_the_key(override, key):
     with pytest.raises(ValueError, match=key):
         build_shard({**SMALL, **override}, n_models=1, first_model=0, rng=stage_rng(0, "structures", 0))
+
+
+def test_the_material_registry_is_what_the_schema_offers():
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    assert list(MATERIALS) == schema["properties"]["structures"]["properties"]["material"]["enum"]
+    assert [name for name, material in MATERIALS.items() if material.carbon] == ["amorphous_carbon", "graphene"]

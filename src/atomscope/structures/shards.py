@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,9 +29,21 @@ from atomscope.structures.sites import label_monolayer, monolayer_map
 from atomscope.structures.stacking import INTERLAYER, coincidence_cell, contamination, second_layer
 from atomscope.structures.vibrations import frozen_phonons
 
-__all__ = ["MATERIALS", "build_model", "build_shard"]
+__all__ = ["MATERIALS", "Material", "build_model", "build_shard"]
 
-MATERIALS = ("amorphous_carbon", "graphene", "MoS2", "MoSe2", "WS2", "MoS2_on_graphene", "twisted_bilayer_MoS2")
+#: What a material builder returns: sites, cell (Lx, Ly) [Å], defect records, models-table fields.
+_Layer = tuple[pd.DataFrame, tuple[float, float], list[dict], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Material:
+    """A material of ``structures.material``: its builder, and whether it is a carbon layer
+    (which can get a partial second carbon layer, ``structures.bilayer``)."""
+
+    build: Callable[[Mapping[str, Any], np.random.Generator], _Layer]
+    carbon: bool
+
+
 
 #: Pixel size of the grid on which the monolayer fraction of a model is measured [Å].
 _MONOLAYER_SAMPLING = 0.5
@@ -76,38 +90,12 @@ def build_shard(
 def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     """One model from a ``structures`` config section: sites and its row of the models table (without ``model``)."""
     config = with_defaults(config, defaults("structures"))
-    material = config["material"]
-    row = {"material": material, "n_pores": 0, "radius": np.nan, "radius_spread": np.nan, "mean_bond": np.nan}
+    material = MATERIALS[config["material"]]
+    row = {"n_pores": 0, "radius": np.nan, "radius_spread": np.nan, "mean_bond": np.nan}
     row |= {"twist": np.nan, "strain": np.nan, "second_layer": "", "layer_spacing": np.nan, "relaxed": bool(config["relax"])}
-    defects: list[dict] = []
-    if material == "amorphous_carbon":
-        lo, hi = config["pores"]["count"]
-        n_pores = int(rng.integers(lo, hi + 1))  # drawn even for (0, 0): the default run keeps its random stream
-        with _config_key():  # the message names the parameter: radius, radius_spread, cell, pore_radius
-            sites, info = amorphous_carbon(
-                tuple(config["cell"]),
-                rng=rng,
-                radius=config["radius"],
-                radius_spread=config["radius_spread"],
-                n_pores=n_pores,
-                pore_radius=tuple(config["pores"]["radius"]),
-                relax=config["relax"],
-            )
-        box = info["cell"]
-        row |= {k: info[k] for k in ("n_pores", "radius", "radius_spread", "mean_bond")}
-        defects += [{"type": "pore", "x": x, "y": y, "r": r} for x, y, r in info["pores"]]
-    elif material == "graphene":
-        sheet, found, relaxed = _graphene(config, rng)
-        defects += found
-        box = tuple(map(float, sheet.box))
-        n_pores = sum(d["type"] == "pore" for d in found)
-        row |= {"n_pores": n_pores, "mean_bond": _mean_carbon_bond(sheet), "relaxed": relaxed}
-        sites = sheet_sites(sheet)
-    else:
-        sites, box, found, twist, strain = _tmd_model(material, config, rng)
-        defects += found
-        row |= {"twist": twist, "strain": strain, "relaxed": False}
-    if material in ("amorphous_carbon", "graphene") and config["bilayer"]["probability"] > 0:
+    sites, box, defects, fields = material.build(config, rng)
+    row |= fields
+    if material.carbon and config["bilayer"]["probability"] > 0:
         if rng.random() < config["bilayer"]["probability"]:
             with _config_key("bilayer"):
                 top, spacing, kind = _second_layer(config, box, rng)
@@ -138,7 +126,7 @@ def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple
     base = sites[sites["configuration"] == 0]
     layers = base.loc[(base["kind"] == "atom") & (base["species_class"] != "contamination"), "layer"]
     return sites, {
-        "material": material,
+        "material": config["material"],
         "cell_x": float(box[0]),
         "cell_y": float(box[1]),
         "n_atoms": int((base["kind"] == "atom").sum()),
@@ -152,6 +140,35 @@ def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple
         "configurations": int(config["vibrations"]["configurations"]),
         "relaxed": bool(row["relaxed"]),
     }
+
+
+def _amorphous_carbon(config: Mapping[str, Any], rng: np.random.Generator) -> _Layer:
+    lo, hi = config["pores"]["count"]
+    n_pores = int(rng.integers(lo, hi + 1))  # drawn even for (0, 0): the default run keeps its random stream
+    with _config_key():  # the message names the parameter: radius, radius_spread, cell, pore_radius
+        sites, info = amorphous_carbon(
+            tuple(config["cell"]),
+            rng=rng,
+            radius=config["radius"],
+            radius_spread=config["radius_spread"],
+            n_pores=n_pores,
+            pore_radius=tuple(config["pores"]["radius"]),
+            relax=config["relax"],
+        )
+    defects = [{"type": "pore", "x": x, "y": y, "r": r} for x, y, r in info["pores"]]
+    return sites, info["cell"], defects, {k: info[k] for k in ("n_pores", "radius", "radius_spread", "mean_bond")}
+
+
+def _graphene_model(config: Mapping[str, Any], rng: np.random.Generator) -> _Layer:
+    sheet, defects, relaxed = _graphene(config, rng)
+    n_pores = sum(d["type"] == "pore" for d in defects)
+    fields = {"n_pores": n_pores, "mean_bond": _mean_carbon_bond(sheet), "relaxed": relaxed}
+    return sheet_sites(sheet), tuple(map(float, sheet.box)), defects, fields
+
+
+def _tmd(material: str, config: Mapping[str, Any], rng: np.random.Generator) -> _Layer:
+    sites, box, defects, twist, strain = _tmd_model(material, config, rng)
+    return sites, box, defects, {"twist": twist, "strain": strain, "relaxed": False}
 
 
 def _mean_carbon_bond(sheet: Sheet) -> float:
@@ -237,3 +254,11 @@ def _second_layer(
     if config["relax"] and kind == "amorphous_carbon":
         sheet = relax_sheet(sheet)
     return sheet_sites(sheet, layer=1, z=spacing), spacing, kind
+
+
+#: The registry of ``structures.material``: a new material is one entry here (and in the schema's enum).
+MATERIALS: dict[str, Material] = {
+    "amorphous_carbon": Material(_amorphous_carbon, carbon=True),
+    "graphene": Material(_graphene_model, carbon=True),
+    **{name: Material(partial(_tmd, name), carbon=False) for name in (*TMDS, "MoS2_on_graphene", "twisted_bilayer_MoS2")},
+}
