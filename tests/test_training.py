@@ -94,8 +94,8 @@ def test_resunet_learns_to_mark_bright_spots():
 def test_fit_trains_on_extra_target_channels_and_scores_the_species_peaks(mos2_stem):
     """Shards with monolayer and species channels train; species channels are scored, the mask is not."""
     from atomscope._shared.seeding import stage_rng
-    from atomscope.simulation.shards import shard_attrs, simulate_shard
-    from atomscope.structures.shards import build_shard
+    from atomscope.simulation.microscope import shard_attrs, simulate_shard
+    from atomscope.structures.materials import build_shard
     from atomscope.training.fit import fit
 
     simulation = mos2_stem

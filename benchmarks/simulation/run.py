@@ -30,10 +30,10 @@ import numpy as np
 
 from atomscope._shared.seeding import stage_rng
 from atomscope.simulation.hrtem import exit_wave, fast_gpts, focal_series
-from atomscope.simulation.shards import draw_microscope, simulate_model, simulate_shard
+from atomscope.simulation.microscope import draw_microscope, simulate_model, simulate_shard
 from atomscope.simulation.stem import scan_positions, stem_convolution, stem_multislice
 from atomscope.structures import sites_to_atoms
-from atomscope.structures.shards import build_shard
+from atomscope.structures.materials import build_shard
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -277,8 +277,8 @@ def part_e() -> dict:
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     script = (
         "import sys, time, yaml, abtem; abtem.config.set({'device':'cpu','dask.lazy':False,'num_workers':1});"
-        "from atomscope._shared.seeding import stage_rng; from atomscope.simulation.shards import simulate_shard;"
-        "from atomscope.structures.shards import build_shard; c=yaml.safe_load(open(sys.argv[1]));"
+        "from atomscope._shared.seeding import stage_rng; from atomscope.simulation.microscope import simulate_shard;"
+        "from atomscope.structures.materials import build_shard; c=yaml.safe_load(open(sys.argv[1]));"
         "s,m=build_shard(c['structures'],n_models=4,first_model=0,rng=stage_rng(1,'structures',0));"
         "simulate_shard(s[s.model==0],m.iloc[:1],c['simulation'],stage_rng(1,'simulation',0));"
         "t=time.perf_counter(); a,_=simulate_shard(s,m,c['simulation'],stage_rng(1,'simulation',0));"

@@ -26,7 +26,7 @@ from scipy.spatial import cKDTree
 from atomscope._shared.seeding import stage_rng
 from atomscope.structures import amorphous_carbon
 from atomscope.structures.amorphous import DEFAULT_RADIUS_PER_BOND
-from atomscope.structures.shards import build_model
+from atomscope.structures.materials import build_model
 
 OUT = Path(__file__).with_name("results.md")
 COMMAND = "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONPATH=src python benchmarks/structures/run.py"

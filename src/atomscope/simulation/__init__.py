@@ -3,7 +3,7 @@
 from atomscope._shared.seeding import stage_rng
 from atomscope.simulation.hrtem import exit_wave, focal_series, hrtem_image, objective_lens
 from atomscope.simulation.noise import line_jitter, linear_gradient, mtf_blur, poisson_noise, scan_drift, smooth_field
-from atomscope.simulation.shards import shard_attrs, simulate_shard
+from atomscope.simulation.microscope import shard_attrs, simulate_shard
 from atomscope.simulation.stem import abtem_device, apparent_positions, probe_intensity, scan_positions, stem_convolution, stem_multislice
 from atomscope.simulation.targets import gaussian_heatmap, render_targets
 

@@ -12,7 +12,7 @@ from atomscope.structures.amorphous import amorphous_carbon, poisson_disk
 from atomscope.structures.crystals import graphene_sheet, tmd_layer, tmd_sites
 from atomscope.structures.defects import graphene_bicrystal, graphene_defects, tmd_defects
 from atomscope.structures.relax import relax_sheet
-from atomscope.structures.shards import MATERIALS, build_shard
+from atomscope.structures.materials import MATERIALS, build_shard
 from atomscope.structures.sites import label_monolayer, label_sites, monolayer_map, sites_to_atoms, to_extxyz
 from atomscope.structures.stacking import coincidence_cell, contamination, second_layer
 from atomscope.structures.vibrations import frozen_phonons

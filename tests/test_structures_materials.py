@@ -15,7 +15,7 @@ from snakemake.utils import validate
 from atomscope._shared.seeding import stage_rng
 from atomscope.config import SCHEMA_PATH
 from atomscope.structures import amorphous_carbon
-from atomscope.structures.shards import MATERIALS, build_shard
+from atomscope.structures.materials import MATERIALS, build_shard
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = str(SCHEMA_PATH)

@@ -13,10 +13,10 @@ from atomscope.config import SCHEMA_PATH
 from atomscope._shared.sharding import shard_span
 from atomscope.io import ImageGrid
 from atomscope.labels import sites_in_view
-from atomscope.simulation.shards import draw_microscope, shard_attrs, simulate_model, simulate_shard
+from atomscope.simulation.microscope import draw_microscope, shard_attrs, simulate_model, simulate_shard
 from atomscope.simulation.stem import scan_positions, stem_convolution
 from atomscope.structures import sites_to_atoms
-from atomscope.structures.shards import build_shard
+from atomscope.structures.materials import build_shard
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
