@@ -8,12 +8,15 @@ import sys
 from pathlib import Path
 
 import h5py
+import imageio.v3 as iio
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+from atomscope.geometry import analyse_frames
 from atomscope.io import ImageGrid, read_arrays, read_sample_sheet, read_table, read_table_meta, write_micrograph_tiff
+from atomscope.report import overlay_figure, statistics_figure
 from atomscope.simulation import exit_wave, hrtem_image, poisson_noise
 from atomscope.structures import amorphous_carbon, sites_to_atoms
 
@@ -123,9 +126,40 @@ def test_inference_geometry_motif_contracts(run):
     assert scores.set_index("kind").loc["atom", "f1"] > 0.7
 
 
-def test_report_outputs(run):
-    for name in ("overlay", "statistics", "motifs"):
-        assert (run / f"results/report/sim/{name}.png").stat().st_size > 10_000
+def test_detections_give_the_structure_of_the_true_sites(run):
+    """Centres are found, bonds average 1.42 Å and the ring fractions are those of the true sites."""
+    scores = read_table(run / "results/evaluation/sim.parquet").set_index("kind")
+    assert scores.loc["centre", "f1"] > 0.7
+    detected = read_table(run / "results/geometry/sim/summary.parquet").iloc[0]
+    assert detected["bond_length_mean"] == pytest.approx(1.42, abs=0.05)
+    _, attrs = read_arrays(run / "results/inference/sim/maps.h5", [])
+    truth = read_table(run / "results/test_images/test/0-0.truth.parquet").assign(frame=0)
+    region = ImageGrid.from_attrs(attrs["image_grid"]).region()
+    true = analyse_frames(truth[["frame", "kind", "x", "y"]], min_bond=0.5, max_bond=3.0, r_max=5.0, dr=0.1, region=region)["summary"].iloc[0]
+    assert detected["n_complete_rings"] >= 0.7 * true["n_complete_rings"] > 0
+    for size in (5, 6, 7):
+        assert detected[f"ring_{size}"] == pytest.approx(true[f"ring_{size}"], abs=0.15), size
+
+
+def test_report_figures_show_the_tables(run):
+    """The figures by what they show: axis labels and the counts in their titles equal the tables."""
+    tables = {name: read_table(run / f"results/geometry/sim/{name}.parquet") for name in ("bonds", "angles", "rings", "summary")}
+    sites = read_table(run / "results/inference/sim/sites.parquet")
+    arrays, attrs = read_arrays(run / "results/inference/sim/maps.h5", ["images"])
+    overlay = overlay_figure(arrays["images"][0, 0], ImageGrid.from_attrs(attrs["model_grid"]).sampling, sites, tables["bonds"], tables["rings"])
+    n_complete = int(tables["rings"]["complete"].sum())
+    n_atoms = int((sites["kind"] == "atom").sum())
+    assert overlay.axes[0].get_title() == f"{n_atoms} atoms, {len(tables['bonds'])} bonds, {n_complete} complete rings"
+    assert (overlay.axes[0].get_xlabel(), overlay.axes[0].get_ylabel()) == ("x (Å)", "y (Å)")
+    statistics = statistics_figure(tables["bonds"], tables["angles"], tables["rings"], tables["summary"])
+    titles = {ax.get_xlabel(): ax.get_title() for ax in statistics.axes}
+    assert titles["ring size"] == f"{n_complete} complete rings"
+    assert titles["bond length (Å)"].startswith(f"mean {tables['bonds']['length'].mean():.3f} Å")
+    assert {"bond angle (deg)", "r (Å)"} <= set(titles)
+    # the rule wrote these figures at the configured dpi (60): the PNG's pixels are figsize x dpi
+    for name, figure in (("overlay", overlay), ("statistics", statistics)):
+        width, height = figure.get_size_inches() * 60
+        assert iio.imread(run / f"results/report/sim/{name}.png").shape[:2] == (round(height), round(width))
     table = pd.read_csv(run / "results/report/samples.tsv", sep="\t")
     assert {"sample", "atom_f1", "centre_f1", "bond_length_mean"} <= set(table.columns)
     snakemake(run, "--report", "results/report.html")
