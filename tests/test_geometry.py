@@ -415,3 +415,14 @@ def test_every_interior_atom_keeps_three_bonds_above_the_int32_pair_code_size():
     interior = ((atoms > lo) & (atoms < hi)).all(axis=1)
     assert interior.sum() > 50_000 and (coordination[interior] == 3).all()
     assert net.bonds["length"].to_numpy() == pytest.approx(1.42, abs=0.002)
+
+
+@pytest.mark.parametrize("pad", [0.5, 1.0, 2.0, 5.0])
+def test_open_edge_rings_are_not_complete_whatever_the_region(pad):
+    # the centres of the rings around a 7 x 6 patch see 3 or 4 atoms on one side; with a region
+    # larger than the sites (the CLI passes the image's) they were counted as complete 3- and 4-rings
+    atoms, whole, partial = graphene_patch(7, 6)
+    (x0, y0), (x1, y1) = atoms.min(0), atoms.max(0)
+    net = triangulate(_sites(atoms, np.vstack([whole, partial])), region=(x0 - pad, x1 + pad, y0 - pad, y1 + pad))
+    complete = net.rings[net.rings["complete"]]
+    assert len(complete) == 42 and set(complete["size"]) == {6}

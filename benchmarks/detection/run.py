@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from atomscope.geometry import analyse_frames
-from atomscope.io import read_arrays, read_table
+from atomscope.io import ImageGrid, read_arrays, read_sample_sheet, read_table
 
 
 def structure_statistics(sites: pd.DataFrame, region: tuple[float, float, float, float]) -> dict[str, float]:
@@ -34,13 +34,12 @@ def structure_statistics(sites: pd.DataFrame, region: tuple[float, float, float,
 
 
 def main(root: Path) -> None:
-    sheet = pd.read_csv(root / "config" / "samples.tsv", sep="\t")
+    sheet = read_sample_sheet(root / "config" / "samples.tsv")
     scores, structure = [], []
-    for sample, truth in sheet.dropna(subset=["truth"])[["sample", "truth"]].itertuples(index=False):
+    for sample, truth in sheet.loc[sheet["truth"].notna(), ["sample", "truth"]].itertuples(index=False):
         scores.append(read_table(root / f"results/evaluation/{sample}.parquet"))
         _, attrs = read_arrays(root / f"results/inference/{sample}/maps.h5", [])
-        (height, width), s = attrs["image_shape"], attrs["image_sampling"]
-        region = (-0.5 * s, (width - 0.5) * s, -0.5 * s, (height - 0.5) * s)
+        region = ImageGrid.from_attrs(attrs["image_grid"]).region()
         detected = read_table(root / f"results/inference/{sample}/sites.parquet")
         for source, sites in (("true sites", read_table(root / truth)), ("detected sites", detected)):
             structure.append({"sample": sample, "from": source, **structure_statistics(sites, region)})
