@@ -238,3 +238,16 @@ def test_real_pngs(shared_data):
         m = read_micrograph(path, pixel_size=0.1)
         assert m.frames.shape == (1, 256, 256)
         assert 0 <= m.frames.min() < m.frames.max() <= 255
+
+
+@pytest.mark.parametrize("pixel_size, origin, fix", [(50.0, "cli", "--pixel-size"), (0.0001, "sheet", "sample sheet"), (5.01, "argument", "read_micrograph")])
+def test_a_pixel_size_outside_atomic_scales_is_refused_before_any_rescaling(tmp_path, image, pixel_size, origin, fix):
+    # --pixel-size 50 once tried to allocate 112 GiB; 0.0001 was reported as "a constant channel"
+    with pytest.raises(ValueError, match=rf"a\.npy: the pixel size given, {pixel_size:g} Å/px, is outside the 0\.005-5\.0 Å/px .*{fix}"):
+        read_micrograph(write_npy(tmp_path / "a.npy", image), pixel_size=pixel_size, pixel_size_from=origin)
+    assert read_micrograph(tmp_path / "a.npy", pixel_size=4.99).sampling == 4.99
+
+
+def test_a_file_calibration_outside_atomic_scales_is_refused(tmp_path, image):
+    with pytest.raises(ValueError, match=r"c\.tif: the pixel size in the file, 10 Å/px, is outside .*sample sheet"):
+        read_micrograph(write_tiff(tmp_path / "c.tif", image, scale=1.0, units="nm"), pixel_size_from="sheet")

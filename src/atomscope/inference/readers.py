@@ -20,7 +20,7 @@ import imageio.v3 as iio
 import numpy as np
 from rsciio.utils.rgb import is_rgbx, rgbx2regular_array
 
-__all__ = ["Micrograph", "read_micrograph", "SUPPORTED_EXTENSIONS"]
+__all__ = ["ATOMIC_PIXEL_SIZES", "Micrograph", "read_micrograph", "SUPPORTED_EXTENSIONS"]
 
 # Where a user gives what the file lacks, by where read_micrograph was called from: the
 # workflow's sample sheet, the command line, or Python.
@@ -109,7 +109,8 @@ def read_micrograph(
     ValueError
         If the extension is not supported, the file cannot be read, it holds no 2D image or
         3D image series, the data are empty, constant, complex or not finite, the pixels are
-        not square, or there is no pixel size in the file nor in ``pixel_size``.
+        not square, or there is no pixel size in the file nor in ``pixel_size``, or the pixel
+        size is outside :data:`ATOMIC_PIXEL_SIZES` (0.005-5 Å/px).
     """
     path = Path(path)
     fix, check_path = _HOW_TO_GIVE[pixel_size_from]
@@ -117,9 +118,28 @@ def read_micrograph(
         raise ValueError(f"{path}: the pixel size must be a positive number of Å/px, got {pixel_size!r}; {fix}")
     data, axes = _first_image(_read_signals(path, check_path), path)
     frames = _as_frames(data, path)
-    if pixel_size is not None:
-        return Micrograph(frames, float(pixel_size), path, pixel_size_from)
-    return Micrograph(frames, _sampling_from_axes(axes, path, fix), path, "file")
+    if pixel_size is None:
+        micrograph = Micrograph(frames, _sampling_from_axes(axes, path, fix), path, "file")
+    else:
+        micrograph = Micrograph(frames, float(pixel_size), path, pixel_size_from)
+    return _check_atomic_scale(micrograph, fix)
+
+
+#: Pixel sizes [Å/px] of atomic-resolution images: outside this range a value is a unit slip
+#: (nm for Å, a calibration of another image), and rescaling to the model's grid would make an
+#: image of millions of megapixels or a few pixels.
+ATOMIC_PIXEL_SIZES = (0.005, 5.0)
+
+
+def _check_atomic_scale(micrograph: Micrograph, fix: str) -> Micrograph:
+    low, high = ATOMIC_PIXEL_SIZES
+    if not low <= micrograph.sampling <= high:
+        given = "in the file" if micrograph.source == "file" else "given"
+        raise ValueError(
+            f"{micrograph.path}: the pixel size {given}, {micrograph.sampling:.6g} Å/px, is outside the "
+            f"{low}-{high} Å/px of atomic-resolution images (a unit slip? 1 nm = 10 Å); {fix}"
+        )
+    return micrograph
 
 
 def _rsciio_reader(plugin: str, **kwargs: Any) -> Callable[[Path], list[_Signal]]:
