@@ -102,7 +102,7 @@ def test_model_and_metrics_contracts(run):
     assert spec.recipe.training["steps"] == 120 and len(spec.recipe.data_hash) == 64 and spec.recipe.preset is None
     assert spec.scores["atoms_f1"] > 0
     metrics = read_table(run / "results/models/tiny/metrics.parquet")
-    assert list(metrics["step"]) == [60, 120]
+    assert list(metrics["step"]) == [120, 240, 360]
     assert {"train_loss", "atoms_f1", "atoms_precision", "atoms_recall", "atoms_rmse", "centres_f1"} <= set(metrics.columns)
 
 
@@ -122,7 +122,7 @@ def test_inference_geometry_motif_contracts(run):
     assert len(features) == len(motifs) and "Z2_0" in features.columns
     scores = read_table(run / "results/evaluation/sim.parquet")
     assert set(scores["kind"]) == {"atom", "centre"}
-    # 120 steps of a small network already find most atoms of an unseen image (0.95 measured)
+    # 360 steps of a small network find most atoms of an unseen image
     assert scores.set_index("kind").loc["atom", "f1"] > 0.7
 
 
