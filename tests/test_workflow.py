@@ -99,7 +99,7 @@ def test_model_and_metrics_contracts(run):
     assert (spec.architecture, spec.architecture_args) == ("resunet", {"base_channels": 8, "depth": 2})
     assert [h.classes[0].species for h in spec.heads] == [("C",), ()]  # amorphous carbon: atoms are C
     assert spec.channel_names == ["hrtem"] and spec.normalisation == "standardise"
-    assert spec.recipe.training["steps"] == 120 and len(spec.recipe.data_hash) == 64 and spec.recipe.preset is None
+    assert spec.recipe.training["steps"] == 360 and len(spec.recipe.data_hash) == 64 and spec.recipe.preset is None
     assert spec.scores["atoms_f1"] > 0
     metrics = read_table(run / "results/models/tiny/metrics.parquet")
     assert list(metrics["step"]) == [120, 240, 360]
