@@ -240,6 +240,60 @@ def test_row_positions_are_used_whatever_the_index():
     np.testing.assert_allclose(net.bonds["length"], CC, atol=1e-9)
 
 
+def kagome_patch(n: int, bond: float = CC) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Kagome (3.6.3.6) tiling: atoms on the edge midpoints of an n x n triangular lattice of
+    spacing 2 * ``bond`` [Å]; centres of its triangles and hexagons."""
+    a1, a2 = np.array([2 * bond, 0.0]), np.array([bond, bond * np.sqrt(3)])
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    lattice = i.reshape(-1, 1) * a1 + j.reshape(-1, 1) * a2
+    atoms = _unique_rows(np.concatenate([lattice + a1 / 2, lattice + a2 / 2, lattice + (a2 - a1) / 2, lattice + (a1 + a2) / 2]))
+    triangles = np.concatenate([lattice + (a1 + a2) / 3, lattice + 2 * (a1 + a2) / 3])
+    return _sites(atoms, np.concatenate([triangles, lattice])), triangles, lattice
+
+
+def test_kagome_triangles_are_complete_rings_of_three():
+    sites, triangles, _ = kagome_patch(6)
+    rings = triangulate(sites).rings
+    complete = rings[rings["complete"]]
+    assert set(complete["size"]) == {3, 6}
+    np.testing.assert_allclose(complete.loc[complete["size"] == 3, "area"], np.sqrt(3) / 4 * CC**2, rtol=1e-9)
+    # the triangles of the inner lattice cells (not in the first or last row or column) are
+    # complete rings; measured: 49 of the 72 triangles are
+    n = 6
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    inner = np.tile(((i > 0) & (i < n - 1) & (j > 0) & (j < n - 1)).ravel(), 2)
+    n_atoms = int((sites["kind"] == "atom").sum())
+    interior = n_atoms + np.flatnonzero(inner)
+    assert len(interior) == 2 * (n - 2) ** 2 and len(triangles) == 2 * n * n
+    by_centre = rings.set_index("centre")
+    assert by_centre.loc[interior, "complete"].all() and (by_centre.loc[interior, "size"] == 3).all()
+    assert (complete["size"] == 3).sum() == 49
+
+
+@pytest.mark.parametrize("margin", [1.5, 3.0])
+def test_rings_on_the_hull_are_incomplete_when_the_region_extends_past_the_sites(margin):
+    # Sites cut out by a window, as detection inside an image's border is; the region is the
+    # image, larger than the window (e.g. peaks dropped by exclude_border_px). The outermost
+    # centres then lie on the convex hull, where Delaunay joins them to atoms of other rings:
+    # without the hull rule 12 of them passed as complete rings of 3, 4 or 5 atoms.
+    atoms, whole, partial = graphene_patch(9, 8)
+    centres = np.concatenate([whole, partial])
+    x0, x1, y0, y1 = atoms[:, 0].min() + 2.0, atoms[:, 0].max() - 2.3, atoms[:, 1].min() + 1.7, atoms[:, 1].max() - 2.9
+
+    def inside(p):
+        return (p[:, 0] > x0) & (p[:, 0] < x1) & (p[:, 1] > y0) & (p[:, 1] < y1)
+
+    kept = centres[inside(centres)]
+    region = (x0 - margin, x1 + margin, y0 - margin, y1 + margin)
+    rings = triangulate(_sites(atoms[inside(atoms)], kept), region=region).rings
+    complete = rings[rings["complete"]]
+    assert (complete["size"] == 6).all()
+    np.testing.assert_allclose(complete["area"], HEXAGON_AREA, rtol=1e-9)
+    whole_in_window = np.array([inside(c + HEX).all() for c in kept])
+    assert not rings["complete"].to_numpy()[~whole_in_window].any()  # no cut ring passes
+    assert len(complete) == 24  # measured; 35 rings lie whole in the window, those on the hull are dropped
+
+
 # --- pair distribution ---------------------------------------------------------------------
 
 
