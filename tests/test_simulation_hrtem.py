@@ -71,6 +71,38 @@ def test_weak_phase_object_contrast_is_2_eps_sin_chi_per_defocus_with_astigmatis
         assert abs(modulation(image, 1 - axis, k0)) < 1e-5  # nothing along the other axis
 
 
+
+@pytest.mark.parametrize("axis, phi", [(0, 0.0), (1, np.pi / 2)])
+@pytest.mark.parametrize("angle", [0.4, 2.0])
+def test_astigmatism_angle_turns_the_two_fold_term(axis, phi, angle):
+    # Shards draw phi12 in [0, pi]: along x the astigmatic defocus is C12 cos(2 phi12), along
+    # y -C12 cos(2 phi12); an ignored angle would give +-C12 (a phase error of 0.3-1.9 rad here).
+    wave, k0 = weak_phase_wave(axis, periods=5)
+    defoci, Cs, c12 = (-60.0, 20.0), -1.5e5, 25.0
+    images, _ = focal_series(
+        wave,
+        defoci=defoci,
+        Cs=Cs,
+        sampling=SAMPLING,
+        astigmatism=c12,
+        astigmatism_angle=angle,
+        semiangle_cutoff=200.0,
+        focal_spread=0.0,
+    )
+    for image, defocus in zip(images, defoci):
+        expected = 2 * EPS * np.sin(chi(k0, phi, defocus=defocus, Cs=Cs, astigmatism=c12, angle=angle))
+        assert modulation(image, axis, k0) == pytest.approx(expected, abs=3e-4)
+
+
+def test_focal_series_returns_the_pixel_size_it_used_not_the_requested_one():
+    # 9.6 x 8.0 Å at 0.13 Å/px is 73.8 x 61.5 px: resampled to 74 x 62 px, the pixels are
+    # 9.6/74 = 0.12973 Å (x) and 8.0/62 = 0.12903 Å (y), not 0.13 (0.5 % off: 0.05 Å over the cell)
+    wave, _ = weak_phase_wave(0, periods=5)
+    images, sampling = focal_series(wave, defoci=[0.0], Cs=0.0, sampling=0.13)
+    assert images.shape == (1, 62, 74)
+    assert sampling == pytest.approx((9.6 / 74 + 8.0 / 62) / 2, rel=1e-9)
+
+
 def test_temporal_and_spatial_envelopes_damp_the_contrast_by_their_analytic_factors():
     wave, k0 = weak_phase_wave(0, periods=6)
     defocus, Cs, spread, beta = 60.0, -1e5, 30.0, 1.0  # [Å], [Å], [Å], [mrad]
