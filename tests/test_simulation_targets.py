@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atomscope.simulation.targets import gaussian_heatmap, render_targets, target_names
+from atomscope.simulation.targets import channel_sites, gaussian_heatmap, render_targets, target_names
 
 
 def _gaussian(distance: float, sigma: float) -> float:
@@ -69,3 +69,69 @@ def test_render_targets_channels_in_order():
     assert out[1, 20, 20] == pytest.approx(1.0) and out[1, 10, 10] < 0.01
     np.testing.assert_array_equal(out[2], mask)
     assert out[3, 10, 30] == pytest.approx(1.0) and out[3, 10, 10] < 0.01
+
+
+def test_peaks_on_row_and_column_zero_and_the_default_sigma():
+    heat = gaussian_heatmap(np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 2.0]]), (40, 60), 0.1)
+    assert heat[0, 0] == heat[0, 30] == heat[20, 0] == pytest.approx(1.0, abs=1e-6)
+    assert heat[4, 30] == pytest.approx(_gaussian(0.4, 0.4), rel=1e-5)  # default sigma 0.4 Å
+
+
+@pytest.mark.parametrize(("axis", "distance"), [(0, -1.55), (1, -1.55), (0, 1.63), (1, 1.63)])
+def test_tails_of_peaks_just_outside_the_image_are_kept(axis, distance):
+    # sigma 0.4 Å at 0.1 Å/px: the window reaches 16 px (1.6 Å) from a peak; a peak 1.55 Å
+    # before the first or 1.63 Å past the last pixel still touches the image
+    shape, sampling = (30, 50), 0.1
+    last = (np.array([shape[1], shape[0]]) - 1) * sampling
+    xy = np.array([[2.0, 1.5]])
+    xy[0, axis] = distance if distance < 0 else last[axis] + distance
+    heat = gaussian_heatmap(xy, shape, sampling, sigma=0.4)
+    edge = 0 if distance < 0 else (shape[1 - axis] - 1)
+    pixel = (15, edge) if axis == 0 else (edge, 20)
+    assert heat[pixel] == pytest.approx(_gaussian(abs(distance), 0.4), rel=1e-3)
+
+
+def test_periodic_heatmap_equals_the_nine_images_drawn_explicitly():
+    rng = np.random.default_rng(0)
+    period = (6.0, 4.5)
+    xy = rng.uniform([0, 0], period, (40, 2))
+    shifts = [(i * period[0], j * period[1]) for i in (-1, 0, 1) for j in (-1, 0, 1)]
+    explicit = gaussian_heatmap(np.concatenate([xy + s for s in shifts]), (45, 60), 0.1, sigma=0.4)
+    periodic = gaussian_heatmap(xy, (45, 60), 0.1, sigma=0.4, period=period)
+    np.testing.assert_array_equal(periodic, explicit)
+    assert periodic[0, 0] > 0 and periodic[44, 59] > 0 and periodic[0, 59] > 0 and periodic[44, 0] > 0
+
+
+def test_render_targets_passes_sigma_and_period():
+    sites = pd.DataFrame({"kind": ["atom", "centre"], "x": [0.05, 3.0], "y": [2.0, 0.05]})
+    out = render_targets(sites, ["atoms", "centres"], (40, 60), 0.1, sigma=0.6, period=(6.0, 4.0))
+    np.testing.assert_array_equal(out[0], gaussian_heatmap(sites[["x", "y"]].to_numpy()[:1], (40, 60), 0.1, sigma=0.6, period=(6.0, 4.0)))
+    np.testing.assert_array_equal(out[1], gaussian_heatmap(sites[["x", "y"]].to_numpy()[1:], (40, 60), 0.1, sigma=0.6, period=(6.0, 4.0)))
+
+
+def test_target_names_defaults_and_species():
+    assert target_names() == ["atoms", "centres"]
+    assert target_names(species=["Mo", "S2"]) == ["atoms", "centres", "species:Mo", "species:S2"]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: gaussian_heatmap(np.zeros((1, 2)), (4, 4), 0.0), "^`sampling` must be"),
+        (lambda: gaussian_heatmap(np.zeros((1, 2)), (4, 4), 0.1, sigma=-1.0), "^`sigma` must be"),
+        (lambda: target_names(species=["S", "S"]), r"^`species` must be distinct non-empty class names, got \['S', 'S'\]"),
+        (lambda: target_names(species=["Mo", ""]), "^`species` must be distinct non-empty"),
+        (lambda: channel_sites(pd.DataFrame({"kind": ["atom"]}), "bonds"), "^unknown peak target 'bonds'"),
+        (
+            lambda: render_targets(pd.DataFrame({"kind": ["atom"], "x": [1.0], "y": [1.0]}), ["monolayer"], (8, 6), 0.1, monolayer=np.ones((6, 8))),
+            r"^target 'monolayer' needs a `monolayer` mask of shape \(8, 6\)",
+        ),
+        (
+            lambda: render_targets(pd.DataFrame({"kind": ["atom"], "x": [1.0], "y": [1.0]}), ["monolayer"], (8, 6), 0.1),
+            r"^target 'monolayer' needs a `monolayer` mask of shape \(8, 6\)",
+        ),
+    ],
+)
+def test_bad_targets_are_named(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
