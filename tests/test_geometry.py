@@ -498,7 +498,8 @@ def test_analyse_frames_passes_its_options_to_every_frame():
     assert tables["summary"]["frame"].tolist() == [2, 5]
     assert tables["summary"].set_index("frame").loc[5, "n_bonds"] == 3
     assert tables["bonds"].index.equals(pd.RangeIndex(len(tables["bonds"])))
-    assert len(analyse_frames(graphene_sites_frame(), dr=0.1)["summary"].loc[0, "pdf_r"]) == 100  # default r_max 10 Å
+    default = analyse_frames(graphene_sites_frame())["summary"].loc[0, "pdf_r"]
+    assert len(default) == 200 and default[-1] == pytest.approx(9.975)  # r_max 10 Å, dr 0.05 Å
 
 
 def graphene_sites_frame() -> pd.DataFrame:
@@ -613,3 +614,5 @@ def test_analyse_frames_gives_nan_statistics_for_a_frame_without_enough_atoms(gr
     assert summary.loc[1, "n_centres"] == 2 and summary.loc[1, "n_complete_rings"] == 0
     assert np.isnan(summary.loc[1, ["bond_length_std", "angle_mean", "angle_std", "ring_3", "ring_10"]].astype(float)).all()
     assert "frame 1 has fewer than 3 atoms" in caplog.text and "statistics are NaN" in caplog.text
+    alone = analyse_frames(sparse.assign(frame=1), r_max=5.0, dr=0.1)["summary"]  # no full frame to lend columns
+    assert list(alone.columns) == list(tables["summary"].columns)
