@@ -35,6 +35,12 @@ def test_overlapping_peaks_take_the_maximum_not_the_sum():
     assert heat[30, 62] == pytest.approx(_gaussian(0.1, 0.4), rel=1e-5)
 
 
+def test_coarse_pixels_keep_the_peak_on_the_last_pixel():
+    # 2 Å/px (a low-magnification survey): the pre-filter's bound is in Å, not px
+    heat = gaussian_heatmap(np.array([[38.0, 18.0]]), (10, 20), 2.0, sigma=0.8)
+    assert heat[9, 19] == pytest.approx(1.0, abs=1e-6)
+
+
 @pytest.mark.parametrize("shape", [(20, 120), (120, 20)])
 def test_peaks_reach_the_far_corner_of_a_non_square_image(shape):
     # sites near the far end of the long side; the pre-filter drops peaks outside the image
