@@ -37,8 +37,9 @@ def test_overlapping_peaks_take_the_maximum_not_the_sum():
 
 def test_coarse_pixels_keep_the_peak_on_the_last_pixel():
     # 2 Å/px (a low-magnification survey): the pre-filter's bound is in Å, not px
-    heat = gaussian_heatmap(np.array([[38.0, 18.0]]), (10, 20), 2.0, sigma=0.8)
+    heat = gaussian_heatmap(np.array([[38.0, 18.0], [-2.0, 8.0]]), (10, 20), 2.0, sigma=0.8)
     assert heat[9, 19] == pytest.approx(1.0, abs=1e-6)
+    assert heat[4, 0] == pytest.approx(_gaussian(2.0, 0.8), rel=1e-5)  # one pixel before the image
 
 
 @pytest.mark.parametrize("shape", [(20, 120), (120, 20)])
