@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from atomscope.geometry import analyse_frames, pair_distribution, ring_size_fractions, summarise, triangulate
+from atomscope.geometry.triangulate import check_region, check_sites
 
 CC = 1.42  # C-C bond [Å]
 A = CC * np.sqrt(3)  # graphene lattice constant [Å], 2.4595
@@ -97,7 +98,7 @@ def truncated_square_patch(n: int, side: float = 1.42) -> tuple[pd.DataFrame, np
     return _sites(atoms, np.concatenate([squares, octagons])), squares, octagons
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test, not per module: mutmut maps code to the tests that run it
 def graphene():
     atoms, whole, partial = graphene_patch(7, 6)
     sites = _sites(atoms, np.concatenate([whole, partial]))
@@ -114,6 +115,16 @@ def test_graphene_bonds_are_all_cc_and_angles_120(graphene):
     assert (net.bonds["i"] < net.bonds["j"]).all()
     assert (net.bonds[["i", "j"]].to_numpy() < n_atoms).all()  # atom-atom only
     np.testing.assert_allclose(net.angles["angle"], 120.0, atol=1e-6)
+    assert list(net.bonds.columns) == ["i", "j", "length"] and net.bonds.index.equals(pd.RangeIndex(len(net.bonds)))
+    assert list(net.angles.columns) == ["vertex", "i", "j", "angle"]
+    assert list(net.rings.columns) == ["centre", "size", "area", "members", "complete"]
+    # j is counter-clockwise from i by `angle`, both bonded to the vertex
+    xy = sites[["x", "y"]].to_numpy()
+    v, i, j = (net.angles[c].to_numpy() for c in ("vertex", "i", "j"))
+    turn = np.degrees(np.arctan2(*(xy[j] - xy[v]).T[::-1]) - np.arctan2(*(xy[i] - xy[v]).T[::-1])) % 360
+    np.testing.assert_allclose(turn, net.angles["angle"], atol=1e-9)
+    bonded = set(map(tuple, np.sort(net.bonds[["i", "j"]].to_numpy(), axis=1).tolist()))
+    assert all(tuple(sorted(pair)) in bonded for pair in [*zip(v, i), *zip(v, j)])
 
 
 def test_graphene_atoms_bond_to_their_lattice_neighbours(graphene):
@@ -240,6 +251,116 @@ def test_row_positions_are_used_whatever_the_index():
     np.testing.assert_allclose(net.bonds["length"], CC, atol=1e-9)
 
 
+def kagome_patch(n: int, bond: float = CC) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Kagome (3.6.3.6) tiling: atoms on the edge midpoints of an n x n triangular lattice of
+    spacing 2 * ``bond`` [Å]; centres of its triangles and hexagons."""
+    a1, a2 = np.array([2 * bond, 0.0]), np.array([bond, bond * np.sqrt(3)])
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    lattice = i.reshape(-1, 1) * a1 + j.reshape(-1, 1) * a2
+    atoms = _unique_rows(np.concatenate([lattice + a1 / 2, lattice + a2 / 2, lattice + (a2 - a1) / 2, lattice + (a1 + a2) / 2]))
+    triangles = np.concatenate([lattice + (a1 + a2) / 3, lattice + 2 * (a1 + a2) / 3])
+    return _sites(atoms, np.concatenate([triangles, lattice])), triangles, lattice
+
+
+def test_kagome_triangles_are_complete_rings_of_three():
+    sites, triangles, _ = kagome_patch(6)
+    rings = triangulate(sites).rings
+    complete = rings[rings["complete"]]
+    assert set(complete["size"]) == {3, 6}
+    np.testing.assert_allclose(complete.loc[complete["size"] == 3, "area"], np.sqrt(3) / 4 * CC**2, rtol=1e-9)
+    # the triangles of the inner lattice cells (not in the first or last row or column) are
+    # complete rings; measured: 49 of the 72 triangles are
+    n = 6
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    inner = np.tile(((i > 0) & (i < n - 1) & (j > 0) & (j < n - 1)).ravel(), 2)
+    n_atoms = int((sites["kind"] == "atom").sum())
+    interior = n_atoms + np.flatnonzero(inner)
+    assert len(interior) == 2 * (n - 2) ** 2 and len(triangles) == 2 * n * n
+    by_centre = rings.set_index("centre")
+    assert by_centre.loc[interior, "complete"].all() and (by_centre.loc[interior, "size"] == 3).all()
+    assert (complete["size"] == 3).sum() == 49
+
+
+@pytest.mark.parametrize("margin", [1.5, 3.0])
+def test_rings_on_the_hull_are_incomplete_when_the_region_extends_past_the_sites(margin):
+    # Sites cut out by a window, as detection inside an image's border is; the region is the
+    # image, larger than the window (e.g. peaks dropped by exclude_border_px). The outermost
+    # centres then lie on the convex hull, where Delaunay joins them to atoms of other rings:
+    # without the hull rule 12 of them passed as complete rings of 3, 4 or 5 atoms.
+    atoms, whole, partial = graphene_patch(9, 8)
+    centres = np.concatenate([whole, partial])
+    x0, x1, y0, y1 = atoms[:, 0].min() + 2.0, atoms[:, 0].max() - 2.3, atoms[:, 1].min() + 1.7, atoms[:, 1].max() - 2.9
+
+    def inside(p):
+        return (p[:, 0] > x0) & (p[:, 0] < x1) & (p[:, 1] > y0) & (p[:, 1] < y1)
+
+    kept = centres[inside(centres)]
+    region = (x0 - margin, x1 + margin, y0 - margin, y1 + margin)
+    rings = triangulate(_sites(atoms[inside(atoms)], kept), region=region).rings
+    complete = rings[rings["complete"]]
+    assert (complete["size"] == 6).all()
+    np.testing.assert_allclose(complete["area"], HEXAGON_AREA, rtol=1e-9)
+    whole_in_window = np.array([inside(c + HEX).all() for c in kept])
+    assert not rings["complete"].to_numpy()[~whole_in_window].any()  # no cut ring passes
+    assert len(complete) == 24  # measured; 35 rings lie whole in the window, those on the hull are dropped
+
+
+
+def test_straight_angles_are_not_angles():
+    # atom 1 has bonds at 0 and 180 deg: both gaps are exactly 180 deg, not "below 180"; the end
+    # atoms have one bond each (atom 3 is out of bonding range)
+    sites = pd.DataFrame({"x": [0.0, 1.4, 2.8, 1.4], "y": [0.0, 0.0, 0.0, 3.5], "kind": "atom"})
+    net = triangulate(sites)
+    assert _pairs(net) == [(0, 1), (1, 2)]
+    assert net.angles.empty
+
+
+def test_a_bent_chain_has_one_angle_at_its_middle_atom():
+    # the last atom has a single bond, so its angle cycle must wrap onto itself, not onto atom 1
+    p = np.array([2.0, 2.0])
+    xy = [p + CC * np.array([np.cos(-np.pi / 3), np.sin(-np.pi / 3)]), p, p + CC * np.array([np.cos(np.pi / 3), np.sin(np.pi / 3)]), p - [5.0, 0.0]]
+    sites = pd.DataFrame({"x": [q[0] for q in xy], "y": [q[1] for q in xy], "kind": "atom"})
+    net = triangulate(sites, max_bond=2.0)
+    assert _pairs(net) == [(0, 1), (1, 2)]
+    assert net.angles[["vertex", "i", "j"]].values.tolist() == [[1, 0, 2]]
+    assert net.angles["angle"].tolist() == pytest.approx([120.0])
+
+
+def test_bond_length_limits_are_inclusive():
+    sites = pd.DataFrame({"x": [0.0, 2.0, 1.0], "y": [0.0, 0.0, 5.0], "kind": "atom"})
+    assert _pairs(triangulate(sites, min_bond=0.5, max_bond=2.0)) == [(0, 1)]
+    assert _pairs(triangulate(sites, min_bond=2.0, max_bond=3.0)) == [(0, 1)]
+
+
+def test_a_ring_is_cut_when_its_circle_crosses_the_region_edge():
+    # the circle through the farthest member (radius 1.42 Å), not the hexagon's extent (1.23 Å in x)
+    atoms, whole, partial = graphene_patch(7, 6)
+    sites = _sites(atoms, np.concatenate([whole, partial]))
+    row = len(atoms) + int(np.argmin(_distances(whole, [whole.mean(0)])[:, 0]))
+    cx, cy = sites.loc[row, ["x", "y"]]
+    lo = sites[["x", "y"]].min().to_numpy() - 5.0
+    for xmax, complete in [(cx + CC + 0.01, True), (cx + CC - 0.01, False), (cx + 0.9 * CC, False)]:
+        rings = triangulate(sites, region=(lo[0], xmax, lo[1], cy + 20.0)).rings.set_index("centre")
+        assert rings.loc[row, "complete"] == complete
+
+
+def test_a_centre_with_no_atom_neighbours_gets_an_empty_incomplete_ring():
+    # the last site is a centre enclosed by centres only
+    atoms = np.array([[-10.0, -10.0], [10.0, -10.0], [0.0, 12.0]])
+    centres = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [0.0, 0.1]])
+    rings = triangulate(_sites(atoms, centres), max_bond=30.0).rings
+    last = rings.set_index("centre").loc[7]
+    assert last["size"] == 0 and last["members"] == [] and last["area"] == 0.0 and not last["complete"]
+
+
+def test_check_sites_and_region_return_clean_values():
+    sites = TRIANGLE.set_index(pd.Index([5, 9, 7]))
+    checked = check_sites(sites)
+    assert list(checked.columns) == list(sites.columns) and checked.index.equals(pd.RangeIndex(3))
+    region = check_region((0, 10, 2, 5), np.zeros((1, 2)))
+    assert region == (0.0, 10.0, 2.0, 5.0) and all(type(v) is float for v in region)
+
+
 # --- pair distribution ---------------------------------------------------------------------
 
 
@@ -282,6 +403,31 @@ def test_pdf_region_selects_points():
     assert np.all(g_all[1:] > 1.04)  # the empty gap counted as area: density too low, g ~ 1.1
 
 
+
+def test_pdf_of_two_points_against_its_analytic_value():
+    # region away from the origin; points on its edges count. One pair at 1 Å, dx = 1, dy = 0:
+    # weight 1 / ((W - 1) H), g = 2 weight area² / (n (n - 1)) / (pi (r2² - r1²)) in its bin
+    region = (100.0, 110.0, 50.0, 62.0)
+    width, height = 10.0, 12.0
+    xy = np.array([[100.0, 50.0], [101.0, 50.0], [110.0, 62.0], [99.0, 55.0], [105.0, 49.0]])  # 2 outside
+
+    def expected(n):
+        return 2 / ((width - 1) * height) * (width * height) ** 2 / (n * (n - 1)) / (np.pi * (1.5**2 - 1.0**2))
+
+    r, g = pair_distribution(xy, r_max=2.0, dr=0.5, region=region)
+    np.testing.assert_allclose(r, [0.25, 0.75, 1.25, 1.75])
+    np.testing.assert_allclose(g, [0.0, 0.0, expected(3), 0.0], rtol=1e-12)
+    r, g = pair_distribution(xy[:2], r_max=1.5, dr=1.5, region=region)  # two points; one bin as wide as r_max
+    np.testing.assert_allclose(r, [0.75])
+    np.testing.assert_allclose(g, [2 / ((width - 1) * height) * (width * height) ** 2 / 2 / (np.pi * 1.5**2)])
+    assert pair_distribution(xy[:2], r_max=1.0, dr=1.0, region=region)[0].tolist() == [0.5]
+
+
+def test_pdf_default_range_and_bins():
+    r, _ = pair_distribution(np.random.default_rng(2).uniform(0, 30, (300, 2)))
+    assert len(r) == 200 and r[0] == pytest.approx(0.025) and r[-1] == pytest.approx(9.975)
+
+
 # --- ring fractions and summary ------------------------------------------------------------
 
 
@@ -289,6 +435,7 @@ def test_ring_size_fractions_count_complete_rings_only():
     rings = pd.DataFrame({"size": [5, 6, 6, 7, 12, 4], "complete": [True, True, True, True, True, False]})
     fractions = ring_size_fractions(rings, sizes=range(4, 8))
     assert fractions.to_dict() == {4: 0.0, 5: 0.2, 6: 0.4, 7: 0.2}
+    assert fractions.index.name == "size" and fractions.name == "fraction"
     assert ring_size_fractions(rings.assign(complete=False)).isna().all()
 
 
@@ -322,6 +469,67 @@ def test_analyse_frames_loops_over_frames(graphene):
     assert tables["rings"].groupby("frame")["complete"].sum().to_dict() == {3: n_whole, 7: 25}
 
 
+
+def test_summary_uses_population_std_and_default_pdf_range():
+    # convex quadrilateral of test_bonds_outside_the_length_range_are_dropped, all 5 edges bonded
+    sites = pd.DataFrame({"x": [0.0, 0.4, 0.2, 0.2], "y": [0.0, 0.0, 1.5, -3.2], "kind": "atom"})
+    net = triangulate(sites, min_bond=0.3, max_bond=3.3)
+    summary = summarise(sites, net, r_max=0.3, dr=0.1)
+    assert summary["bond_length_std"] == pytest.approx(np.std(net.bonds["length"]))
+    assert summary["angle_std"] == pytest.approx(np.std(net.angles["angle"]))
+    graphene_sites = _sites(*graphene_patch(7, 6)[:2])
+    default = summarise(graphene_sites, triangulate(graphene_sites))
+    assert len(default["pdf_r"]) == 200 and default["pdf_r"][-1] == pytest.approx(9.975)
+
+
+def test_analyse_frames_passes_its_options_to_every_frame():
+    quad = pd.DataFrame({"x": [0.0, 0.4, 0.2, 0.2], "y": [0.0, 0.0, 1.5, -3.2], "kind": "atom"})
+    # defaults: bonds 0.5-3.0 Å as in triangulate; frames sorted; no frame column means frame 0
+    tables = analyse_frames(quad, r_max=0.3, dr=0.1)
+    assert tables["summary"]["frame"].tolist() == [0] and tables["summary"].loc[0, "n_bonds"] == 2
+    wide = analyse_frames(quad, min_bond=0.3, max_bond=3.3, r_max=0.3, dr=0.1)
+    assert wide["summary"].loc[0, "n_bonds"] == 5
+    assert analyse_frames(quad, min_bond=0.3, r_max=0.3, dr=0.1)["summary"].loc[0, "n_bonds"] == 3
+    assert analyse_frames(quad, max_bond=3.3, r_max=0.3, dr=0.1)["summary"].loc[0, "n_bonds"] == 4
+    # a triangle of 3 atoms is enough, and a frame's own centres do not count as atoms
+    triangle = pd.DataFrame({"x": [0.0, 1.4, 0.7], "y": [0.0, 0.0, 1.2], "kind": "atom"})
+    two = pd.concat([triangle.assign(frame=5), quad.assign(frame=2)], ignore_index=True)
+    tables = analyse_frames(two, r_max=0.3, dr=0.1)
+    assert tables["summary"]["frame"].tolist() == [2, 5]
+    assert tables["summary"].set_index("frame").loc[5, "n_bonds"] == 3
+    assert tables["bonds"].index.equals(pd.RangeIndex(len(tables["bonds"])))
+    default = analyse_frames(graphene_sites_frame())["summary"].loc[0, "pdf_r"]
+    assert len(default) == 200 and default[-1] == pytest.approx(9.975)  # r_max 10 Å, dr 0.05 Å
+
+
+def graphene_sites_frame() -> pd.DataFrame:
+    return _sites(*graphene_patch(7, 6)[:2])
+
+
+def test_analyse_frames_uses_the_region_for_rings_and_pdf():
+    atoms, whole, partial = graphene_patch(9, 8)
+    centres = np.concatenate([whole, partial])
+    x0, x1, y0, y1 = atoms[:, 0].min() + 2.0, atoms[:, 0].max() - 2.3, atoms[:, 1].min() + 1.7, atoms[:, 1].max() - 2.9
+
+    def inside(p):
+        return (p[:, 0] > x0) & (p[:, 0] < x1) & (p[:, 1] > y0) & (p[:, 1] < y1)
+
+    sites = _sites(atoms[inside(atoms)], centres[inside(centres)])
+    region = (x0 - 1.5, x1 + 1.5, y0 - 1.5, y1 + 1.5)
+    summary = analyse_frames(sites, r_max=5.0, dr=0.1, region=region)["summary"].iloc[0]
+    assert summary["n_complete_rings"] == 24  # as in test_rings_on_the_hull_are_incomplete_...
+    _, g = pair_distribution(atoms[inside(atoms)], r_max=5.0, dr=0.1, region=region)
+    np.testing.assert_allclose(summary["pdf_g"], g)
+    _, g_box = pair_distribution(atoms[inside(atoms)], r_max=5.0, dr=0.1)
+    assert not np.allclose(g, g_box)
+    # a region smaller than the sites cuts rings that the bounding box keeps
+    xy = sites[["x", "y"]].to_numpy()
+    tight = (xy[:, 0].min() + 3.0, xy[:, 0].max() - 3.0, xy[:, 1].min() + 3.0, xy[:, 1].max() - 3.0)
+    n_tight = analyse_frames(sites, r_max=5.0, dr=0.1, region=tight)["summary"].loc[0, "n_complete_rings"]
+    assert n_tight == triangulate(sites, region=tight).rings["complete"].sum()
+    assert n_tight < triangulate(sites).rings["complete"].sum()
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 
@@ -333,11 +541,14 @@ TRIANGLE = pd.DataFrame({"x": [0.0, 1.0, 0.0], "y": [0.0, 0.0, 1.0], "kind": "at
     [
         (TRIANGLE.drop(columns="kind"), {}, r"`sites` lacks the columns \['kind'\]"),
         (TRIANGLE.assign(kind=["atom", "C", "atom"]), {}, "`sites` column 'kind' must be one of"),
-        (TRIANGLE.assign(y=[0.0, np.nan, 1.0]), {}, "`sites` columns 'x' and 'y' contain NaN"),
+        (TRIANGLE.assign(y=[0.0, np.nan, 1.0]), {}, "^`sites` columns 'x' and 'y' contain NaN"),
         (TRIANGLE.iloc[:2], {}, "`sites` needs at least 3 sites"),
         (TRIANGLE.assign(x=[0.0, 1.0, 2.0], y=[0.0, 1.0, 2.0]), {}, "`sites` cannot be triangulated"),
         (TRIANGLE.assign(frame=[0, 0, 1]), {}, r"`sites` holds the frames \[0, 1\]"),
         (TRIANGLE, {"min_bond": 3.0, "max_bond": 2.0}, "`min_bond` .* must be smaller than `max_bond`"),
+        (TRIANGLE, {"min_bond": 2.0, "max_bond": 2.0}, "`min_bond` .* must be smaller than `max_bond`"),
+        (TRIANGLE, {"region": (0, 0, 0, 1)}, "`region` must have xmin < xmax"),
+        (TRIANGLE, {"region": (0, 1, 1, 1)}, "`region` must have xmin < xmax and ymin < ymax"),
         (TRIANGLE, {"min_bond": -1.0}, "`min_bond` must be finite and >= 0"),
         (TRIANGLE, {"max_bond": np.inf}, "`max_bond` must be finite"),
         (TRIANGLE, {"region": (0, 1, 1, 0)}, "`region` must have xmin < xmax and ymin < ymax"),
@@ -350,7 +561,7 @@ def test_triangulate_rejects_bad_input(sites, kwargs, match):
 
 
 def test_triangulate_rejects_non_dataframe():
-    with pytest.raises(TypeError, match="`sites` must be a pandas DataFrame"):
+    with pytest.raises(TypeError, match="`sites` must be a pandas DataFrame, got ndarray"):
         triangulate(np.zeros((3, 2)))
 
 
@@ -361,12 +572,13 @@ POINTS = np.random.default_rng(0).uniform(0, 20, (50, 2))
     ("xy", "kwargs", "match"),
     [
         (np.zeros((10, 3)), {}, r"`xy` must have shape \(N, 2\)"),
-        (np.array([[0.0, 0.0], [np.inf, 1.0]]), {}, "`xy` contains NaN"),
+        (np.array([[0.0, 0.0], [np.inf, 1.0]]), {}, "^`xy` contains NaN"),
         (POINTS[:1], {}, "`xy` needs at least 2 points"),
         (POINTS, {"r_max": 0.0}, "`r_max` must be finite and > 0"),
         (POINTS, {"dr": -0.1}, "`dr` must be finite and > 0"),
         (POINTS, {"r_max": 1.0, "dr": 2.0}, r"`dr` \(2.0 Å\) must not exceed `r_max`"),
         (POINTS, {"r_max": 30.0}, "`r_max` .* must be shorter than the region's shorter side"),
+        (POINTS, {"r_max": 5.0, "region": (0, 10, 0, 5)}, "`r_max` .* must be shorter than the region's shorter side"),
         (POINTS, {"region": (100, 200, 100, 200)}, "`xy` needs at least 2 points inside `region`"),
     ],
 )
@@ -378,16 +590,16 @@ def test_pair_distribution_rejects_bad_input(xy, kwargs, match):
 def test_ring_size_fractions_rejects_bad_input():
     with pytest.raises(ValueError, match=r"`rings` lacks the columns \['complete'\]"):
         ring_size_fractions(pd.DataFrame({"size": [6]}))
-    with pytest.raises(ValueError, match="`sizes`"):
+    with pytest.raises(ValueError, match="^`sizes` must name at least one"):
         ring_size_fractions(pd.DataFrame({"size": [6], "complete": [True]}), sizes=[])
 
 
 def test_summarise_rejects_a_non_network(graphene):
-    with pytest.raises(TypeError, match="`network` must be a Network"):
+    with pytest.raises(TypeError, match="`network` must be a Network from triangulate\\(\\), got dict"):
         summarise(graphene[0], {"bonds": None})
 
 
-def test_analyse_frames_gives_nan_statistics_for_a_frame_without_enough_atoms(graphene):
+def test_analyse_frames_gives_nan_statistics_for_a_frame_without_enough_atoms(graphene, caplog):
     sites = graphene[0]
     sparse = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 1.0], "kind": ["atom", "centre", "centre"]})
     both = pd.concat([sites.assign(frame=0), sparse.assign(frame=1)], ignore_index=True)
@@ -397,6 +609,13 @@ def test_analyse_frames_gives_nan_statistics_for_a_frame_without_enough_atoms(gr
     assert np.isnan(summary.loc[1, "bond_length_mean"]) and np.isnan(summary.loc[1, "pdf_g"]).all()
     assert summary.loc[1, "pdf_r"] == summary.loc[0, "pdf_r"]  # one r grid for every frame
     assert set(tables["bonds"]["frame"]) == {0}
+    # the sparse frame's record has the same fields as a full one, with counts, not NaN
+    assert list(tables["summary"].columns) == ["frame", *summarise(sites, graphene[1], r_max=5.0, dr=0.1)]
+    assert summary.loc[1, "n_centres"] == 2 and summary.loc[1, "n_complete_rings"] == 0
+    assert np.isnan(summary.loc[1, ["bond_length_std", "angle_mean", "angle_std", "ring_3", "ring_10"]].astype(float)).all()
+    assert "frame 1 has fewer than 3 atoms" in caplog.text and "statistics are NaN" in caplog.text
+    alone = analyse_frames(sparse.assign(frame=1), r_max=5.0, dr=0.1)["summary"]  # no full frame to lend columns
+    assert list(alone.columns) == list(tables["summary"].columns)
 
 
 def test_every_interior_atom_keeps_three_bonds_above_the_int32_pair_code_size():

@@ -1,4 +1,4 @@
-"""Tests for atomscope.inference.peaks (sub-pixel peak finding) and atomscope.inference.tiling."""
+"""Tests for atomscope.labels.peaks (sub-pixel peak finding) and atomscope.inference.tiling."""
 
 from __future__ import annotations
 
@@ -102,17 +102,116 @@ def test_no_peaks_gives_an_empty_table():
 @pytest.mark.parametrize(
     ("heatmap", "options", "match"),
     [
-        (np.zeros((2, 4, 4)), {}, "2-dimensional"),
-        (np.full((4, 4), np.nan), {}, "NaN"),
-        (np.zeros((4, 4)), {"threshold": -0.1}, "threshold"),
-        (np.zeros((4, 4)), {"min_distance_px": 0}, "min_distance_px"),
-        (np.zeros((4, 4)), {"refine_radius_px": 1.5}, "refine_radius_px"),
-        (np.zeros((4, 4)), {"exclude_border_px": -1}, "exclude_border_px"),
+        (np.zeros((2, 4, 4)), {}, "`heatmap` must be a 2-dimensional"),
+        (np.full((4, 4), np.nan), {}, "`heatmap` contains NaN"),
+        (np.zeros((4, 4)), {"threshold": -0.1}, "`threshold` must be finite and >= 0"),
+        (np.zeros((4, 4)), {"min_distance_px": 0}, "`min_distance_px` must be an integer >= 1"),
+        (np.zeros((4, 4)), {"refine_radius_px": 1.5}, "`refine_radius_px` must be an integer >= 1"),
+        (np.zeros((4, 4)), {"exclude_border_px": -1}, "`exclude_border_px` must be an integer >= 0"),
     ],
 )
 def test_find_peaks_rejects_bad_input(heatmap, options, match):
     with pytest.raises(ValueError, match=match):
         find_peaks(heatmap, **options)
+
+
+def elliptical_gaussian(shape: tuple[int, int], y: float, x: float, sigma_u: float, sigma_v: float, theta: float) -> np.ndarray:
+    """Gaussian of height 1 at (y, x) [px], std ``sigma_u`` along the direction ``theta`` [rad] from +x, ``sigma_v`` across."""
+    yy, xx = np.indices(shape, dtype=float)
+    u = np.cos(theta) * (xx - x) + np.sin(theta) * (yy - y)
+    v = -np.sin(theta) * (xx - x) + np.cos(theta) * (yy - y)
+    return np.exp(-(u**2) / (2 * sigma_u**2) - v**2 / (2 * sigma_v**2))
+
+
+@pytest.mark.parametrize(
+    ("y", "x", "sigma_u", "sigma_v", "theta"),
+    [(20.3, 24.6, 3.0, 1.2, 0.6), (19.8, 25.45, 1.5, 3.5, 2.2), (20.42, 24.71, 2.5, 2.0, np.pi / 4)],
+)
+def test_rotated_elliptical_peaks_are_found_within_0_01_px(y, x, sigma_u, sigma_v, theta):
+    # The log of a rotated elliptical Gaussian has an xy term; a vertex that ignores it is
+    # off by up to ~0.3 px here (measured: exact fit < 1e-6 px).
+    heatmap = elliptical_gaussian((40, 50), y, x, sigma_u, sigma_v, theta)
+    found = find_peaks(heatmap, refine_radius_px=3)
+    assert len(found) == 1
+    assert found[["y_px", "x_px"]].to_numpy()[0] == pytest.approx([y, x], abs=0.01)
+
+
+@pytest.mark.parametrize("height", [1.0, 0.35])
+@pytest.mark.parametrize(("y", "x"), [(20.3, 24.6), (19.62, 25.27)])
+def test_narrow_peaks_with_floored_flanks_are_found_within_0_01_px(y, x, height):
+    # sigma 0.7 px (e.g. 0.4 Å targets at 0.57 Å/px) in a 7 x 7 window: the outer pixels are
+    # below the floor, so the fit is only as good as its weights (value², measured 0.0004 px;
+    # weights equal to the values give 0.03 px) and its floor, 1e-3 of each peak's own height
+    # (a floor of 1e-3 / height is off by 0.07 px for a peak of 0.35).
+    heatmap = height * elliptical_gaussian((40, 50), y, x, 0.7, 0.7, 0.0)
+    found = find_peaks(heatmap, refine_radius_px=3, threshold=0.1)
+    assert found[["y_px", "x_px"]].to_numpy()[0] == pytest.approx([y, x], abs=0.01)
+
+
+def _separable(log_x, log_y, size: int = 21) -> np.ndarray:
+    """exp(log_x[c] + log_y[r]) about pixel (10, 10), with the given 5 log values around it, -8 elsewhere."""
+    lx, ly = np.full(size, -8.0), np.full(size, -8.0)
+    lx[8:13], ly[8:13] = log_x, log_y
+    return np.exp(ly[:, None] + lx[None, :])
+
+
+def _pair(along: int) -> np.ndarray:
+    """A peak at pixel (10, 10) and a higher one 3.6 px away along x (0) or y (1): in a 7 x 7
+    window the fitted vertex of the lower one lies 7 px off, outside the window."""
+    yy, xx = np.indices((24, 24), dtype=float)
+    high = (10.0, 13.6) if along == 0 else (13.6, 10.0)
+    return 0.8 * np.exp(-((xx - 10) ** 2 + (yy - 10) ** 2) / 2) + np.exp(-((xx - high[1]) ** 2 + (yy - high[0]) ** 2) / 2)
+
+
+CONCAVE, CONVEX = [-2.0, -0.5, 0.0, -0.7, -2.5], [0.0, -1.0, -0.5, -1.0, -0.3]
+
+
+@pytest.mark.parametrize(
+    ("heatmap", "radius"),
+    [
+        (_separable(CONVEX, CONVEX), 2),  # the fit is a minimum (both curvatures positive)
+        (_separable(CONCAVE, CONVEX), 2),  # the fit is a saddle
+        (_separable(CONVEX, CONCAVE), 2),
+        (_pair(0), 3),  # a maximum outside the window, along x
+        (_pair(1), 3),  # ... along y
+    ],
+    ids=["minimum", "saddle-x", "saddle-y", "vertex-off-x", "vertex-off-y"],
+)
+def test_failed_fits_keep_the_pixel_position(heatmap, radius):
+    found = find_peaks(heatmap, min_distance_px=1, refine_radius_px=radius, threshold=0.1)
+    assert np.isfinite(found[["x_px", "y_px"]].to_numpy()).all()
+    at_pixel = found[(found["x_px"].round() == 10) & (found["y_px"].round() == 10)]
+    assert len(at_pixel) == 1
+    assert at_pixel[["x_px", "y_px"]].to_numpy()[0].tolist() == [10.0, 10.0]
+
+
+@pytest.mark.filterwarnings("error")  # 0/0 in the vertex must stay silent
+def test_peaks_on_a_plateau_keep_their_pixel_positions():
+    # a flat window has a flat log: the fit has no vertex (0/0), which must not give NaN
+    heatmap = np.pad(np.ones((12, 12)), 8)
+    found = find_peaks(heatmap, min_distance_px=1, refine_radius_px=2)
+    xy = found[["x_px", "y_px"]].to_numpy()
+    assert len(found) > 0 and np.isfinite(xy).all()
+    flat = ((xy >= 10) & (xy <= 17)).all(axis=1)  # the whole 5 x 5 window on the plateau
+    assert flat.any()
+    np.testing.assert_array_equal(xy[flat], np.round(xy[flat]))
+
+
+
+def test_default_window_and_separation():
+    # defaults: min_distance_px=2 keeps two peaks 3 px apart (Chebyshev), and refine_radius_px=2
+    # keeps the window of one off the other peak 3.4 px away (a 7 x 7 window is off by 1 px)
+    truth = np.array([[20.2, 20.3], [20.1, 23.7]])
+    found = find_peaks(gaussian_peaks(truth, (40, 45), 0.7)).sort_values("x_px")
+    assert found[["y_px", "x_px"]].to_numpy() == pytest.approx(truth, abs=0.01)
+    close = gaussian_peaks(np.array([[20.0, 20.0], [20.0, 23.0]]), (40, 45), 0.7, amplitudes=[1.0, 0.9])
+    assert len(find_peaks(close)) == 2 and len(find_peaks(close, min_distance_px=3)) == 1
+
+
+def test_threshold_zero_is_allowed():
+    heatmap = gaussian_peaks(np.array([[10.3, 12.6]]), (24, 24), 2.0, amplitudes=0.05)
+    found = find_peaks(heatmap, threshold=0.0)
+    assert found[["y_px", "x_px"]].to_numpy()[0] == pytest.approx([10.3, 12.6], abs=1e-3)
 
 
 # --- predict_tiled -----------------------------------------------------------------------------

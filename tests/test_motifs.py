@@ -144,12 +144,49 @@ def test_zernike_moments_validates_inputs():
         zernike_moments(np.zeros((2, 5, 6)))
     with pytest.raises(ValueError, match="n_max"):
         zernike_moments(np.zeros((2, 5, 5)), n_max=-1)
+    with pytest.raises(ValueError, match=r"^`patches` must hold real numbers, got dtype complex128"):
+        zernike_moments(np.zeros((1, 5, 5), dtype=complex))
+    with pytest.raises(ValueError, match=r"^`patches` must hold real numbers, got dtype <U1"):
+        zernike_moments(np.full((1, 5, 5), "a"))
+    with pytest.raises(ValueError, match="^`patches` contains NaN or infinite values"):
+        zernike_moments(np.full((1, 5, 5), np.nan))
+    for size in (2, 4.5):
+        with pytest.raises(ValueError, match=f"^`size_px` must be an integer >= 3, got {size}"):
+            zernike_basis(size, 2)
+
+
+def test_smallest_patch_and_order_are_allowed():
+    basis, indices = zernike_basis(3, 0)
+    assert indices == [(0, 0)] and basis.shape == (1, 3, 3)
+    assert zernike_indices(0) == [(0, 0)] and zernike_indices(0, rotation_invariant=True) == [(0, 0)]
+    np.testing.assert_array_equal(zernike_moments(np.arange(18).reshape(2, 3, 3), n_max=0), [[0.0], [0.0]])
+
+
+def test_moments_ignore_brightness_per_patch_and_constant_patches_are_zero(asymmetric_patch):
+    # each patch is standardised on its own: an offset and a gain leave its moments unchanged
+    stack = np.stack([asymmetric_patch, 3.0 * asymmetric_patch + 5.0, np.full_like(asymmetric_patch, 2.0)])
+    moments = zernike_moments(stack)  # default n_max = 10: 36 invariant moduli
+    assert moments.shape == (3, 36)
+    np.testing.assert_allclose(moments[1], moments[0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(moments[2], 0.0)
+    assert np.abs(zernike_moments(stack[:1].astype(np.int64))).max() > 0  # integer patches are real numbers too
+
+
+def test_invariant_moduli_combine_the_cosine_and_sine_moments(asymmetric_patch):
+    oriented = zernike_moments(asymmetric_patch[None], n_max=6, rotation_invariant=False)[0]
+    invariant = zernike_moments(asymmetric_patch[None], n_max=6)[0]
+    indices = zernike_indices(6)
+    expected = [
+        np.hypot(oriented[indices.index((n, m))], oriented[indices.index((n, -m))]) if m else abs(oriented[indices.index((n, 0))])
+        for n, m in zernike_indices(6, rotation_invariant=True)
+    ]
+    np.testing.assert_allclose(invariant, expected, rtol=1e-12)
 
 
 # ---------------------------------------------------------------- layout and labels
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test, not per module: mutmut maps code only to the tests that run it
 def two_motifs():
     patches, truth = _motif_patches((300, 60), noise=0.5, seed=3)
     features = zernike_moments(patches, n_max=10)

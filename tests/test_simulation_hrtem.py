@@ -1,11 +1,12 @@
 """HRTEM transfer: the CTF phase and envelopes against their analytic values, through the public path."""
 
 import abtem
+import ase
 import numpy as np
 import pytest
 from abtem.core.energy import energy2wavelength
 
-from atomscope.simulation.hrtem import fast_gpts, focal_series, objective_lens
+from atomscope.simulation.hrtem import build_potential, exit_wave, fast_gpts, focal_series, objective_lens
 
 abtem.config.set({"device": "cpu", "dask.lazy": False})
 
@@ -71,6 +72,38 @@ def test_weak_phase_object_contrast_is_2_eps_sin_chi_per_defocus_with_astigmatis
         assert abs(modulation(image, 1 - axis, k0)) < 1e-5  # nothing along the other axis
 
 
+
+@pytest.mark.parametrize("axis, phi", [(0, 0.0), (1, np.pi / 2)])
+@pytest.mark.parametrize("angle", [0.4, 2.0])
+def test_astigmatism_angle_turns_the_two_fold_term(axis, phi, angle):
+    # Shards draw phi12 in [0, pi]: along x the astigmatic defocus is C12 cos(2 phi12), along
+    # y -C12 cos(2 phi12); an ignored angle would give +-C12 (a phase error of 0.3-1.9 rad here).
+    wave, k0 = weak_phase_wave(axis, periods=5)
+    defoci, Cs, c12 = (-60.0, 20.0), -1.5e5, 25.0
+    images, _ = focal_series(
+        wave,
+        defoci=defoci,
+        Cs=Cs,
+        sampling=SAMPLING,
+        astigmatism=c12,
+        astigmatism_angle=angle,
+        semiangle_cutoff=200.0,
+        focal_spread=0.0,
+    )
+    for image, defocus in zip(images, defoci):
+        expected = 2 * EPS * np.sin(chi(k0, phi, defocus=defocus, Cs=Cs, astigmatism=c12, angle=angle))
+        assert modulation(image, axis, k0) == pytest.approx(expected, abs=3e-4)
+
+
+def test_focal_series_returns_the_pixel_size_it_used_not_the_requested_one():
+    # 9.6 x 8.0 Å at 0.13 Å/px is 73.8 x 61.5 px: resampled to 74 x 62 px, the pixels are
+    # 9.6/74 = 0.12973 Å (x) and 8.0/62 = 0.12903 Å (y), not 0.13 (0.5 % off: 0.05 Å over the cell)
+    wave, _ = weak_phase_wave(0, periods=5)
+    images, sampling = focal_series(wave, defoci=[0.0], Cs=0.0, sampling=0.13)
+    assert images.shape == (1, 62, 74)
+    assert sampling == pytest.approx((9.6 / 74 + 8.0 / 62) / 2, rel=1e-9)
+
+
 def test_temporal_and_spatial_envelopes_damp_the_contrast_by_their_analytic_factors():
     wave, k0 = weak_phase_wave(0, periods=6)
     defocus, Cs, spread, beta = 60.0, -1e5, 30.0, 1.0  # [Å], [Å], [Å], [mrad]
@@ -103,3 +136,63 @@ def test_focal_series_needs_a_defocus():
 def test_fast_gpts_cover_the_cell_at_least_as_finely_with_fast_lengths():
     assert fast_gpts((12.64, 16.42), 0.05) == (256, 330)
     assert fast_gpts((40.0, 40.0), 0.05) == (800, 800)
+
+
+def _carbon(cell_z: float = 4.0) -> ase.Atoms:
+    return ase.Atoms("C", positions=[[2.0, 2.5, 2.0]], cell=[4.0, 5.0, cell_z], pbc=True)
+
+
+def test_potential_and_exit_wave_are_computed_on_the_requested_device_and_slicing():
+    atoms = _carbon(cell_z=6.0)
+    with abtem.config.set({"dask.lazy": True}):  # abTEM's own default: the results must not be lazy
+        potential = build_potential(atoms, potential_sampling=0.1, slice_thickness=2.0)
+        wave = exit_wave(atoms, potential_sampling=0.1)
+    assert not potential.is_lazy and isinstance(potential.array, np.ndarray)
+    assert potential.num_slices == 3 and potential.gpts == (40, 50)
+    assert not wave.is_lazy and wave.energy == 80e3  # default 80 keV
+    with abtem.config.set({"device": "gpu"}):  # an explicit device wins over the configured one
+        assert isinstance(build_potential(atoms, potential_sampling=0.1, slice_thickness=2.0, device="cpu").array, np.ndarray)
+
+
+def test_exit_wave_default_slices_are_1_angstrom():
+    atoms = _carbon(cell_z=6.0)
+    np.testing.assert_array_equal(exit_wave(atoms, potential_sampling=0.1).array, exit_wave(atoms, potential_sampling=0.1, slice_thickness=1.0).array)
+
+
+def test_focal_series_defaults():
+    # a random phase object carries every spatial frequency, so any change of aperture, focal
+    # spread or astigmatism changes the image
+    rng = np.random.default_rng(5)
+    wave = abtem.Waves(np.exp(0.1j * rng.standard_normal(GPTS)).astype(np.complex64), energy=ENERGY, sampling=SAMPLING)
+    default, _ = focal_series(wave, defoci=[20.0], Cs=-1e4, sampling=SAMPLING)
+    explicit, _ = focal_series(
+        wave, defoci=[20.0], Cs=-1e4, sampling=SAMPLING, astigmatism=0.0, astigmatism_angle=0.0,
+        semiangle_cutoff=25.0, focal_spread=30.0, angular_spread=0.0,
+    )
+    np.testing.assert_array_equal(default, explicit)
+    assert default.dtype == np.float32
+
+
+def test_objective_lens_keeps_its_parameters():
+    lens = objective_lens(energy=ENERGY, defocus=10.0, Cs=-2e4, semiangle_cutoff=20.0, astigmatism=5.0)
+    assert (lens.energy, lens.semiangle_cutoff, lens.astigmatism, lens.astigmatism_angle) == (ENERGY, 20.0, 5.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: build_potential(ase.Atoms(cell=[4, 4, 4], pbc=True), potential_sampling=0.1, slice_thickness=1.0), "^`atoms` is empty"),
+        (lambda: build_potential(_carbon(), potential_sampling=0.1, slice_thickness=0.0), "^`slice_thickness` must be"),
+        (lambda: exit_wave(_carbon(), energy=-1.0), "^`energy` must be"),
+        (lambda: fast_gpts((10.0,), 0.0), "^`sampling` must be"),
+        (lambda: fast_gpts((10.0, -1.0), 0.1), "^`extent` must be"),
+        (lambda: focal_series(weak_phase_wave(0, 1)[0], defoci=[0.0], Cs=0.0, sampling=-0.1), "^`sampling` must be"),
+        (lambda: focal_series(weak_phase_wave(0, 1)[0], defoci=[], Cs=0.0, sampling=0.1), "^`defoci` is empty"),
+        (lambda: objective_lens(energy=0.0, defocus=0.0, Cs=0.0, semiangle_cutoff=20.0), "^`energy` must be"),
+        (lambda: objective_lens(energy=ENERGY, defocus=0.0, Cs=0.0, semiangle_cutoff=0.0), "^`semiangle_cutoff` must be"),
+        (lambda: objective_lens(energy=ENERGY, defocus=0.0, Cs=0.0, semiangle_cutoff=20.0, astigmatism=-1.0), "^`astigmatism` must be"),
+    ],
+)
+def test_bad_parameters_are_named(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
