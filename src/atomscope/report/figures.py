@@ -130,21 +130,44 @@ def summary_table(summaries: Sequence[pd.DataFrame], scores: Sequence[pd.DataFra
     return table
 
 
-def summary_figure(scores: Sequence[pd.DataFrame], metrics: pd.DataFrame) -> Figure:
-    """Detection F1 per sample with ground truth, and the training curve."""
-    fig, (ax_f1, ax_train) = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
+def summary_figure(table: pd.DataFrame, scores: Sequence[pd.DataFrame], metrics: pd.DataFrame) -> Figure:
+    """Every sample side by side: detection F1 where it has ground truth, the label-free checks
+    (mean bond length, hexagon fraction of the complete rings) for all; and the training curve.
+
+    ``table`` is :func:`summary_table` (one row per sample and frame), ``scores`` the
+    evaluation tables of the samples with ground truth.
+    """
+    fig, (ax_f1, ax_bond, ax_train) = plt.subplots(1, 3, figsize=(17, 4.8), constrained_layout=True)
+    samples = list(dict.fromkeys(table["sample"]))
+    positions = np.arange(len(samples))
     if scores:
-        table = pd.concat(scores, ignore_index=True)
-        wide = table.pivot_table(index="sample", columns="kind", values="f1")
-        wide.plot.bar(ax=ax_f1, rot=30)
-        pooled = table.groupby("kind")[["tp", "fp", "fn"]].sum()
+        scored = pd.concat(scores, ignore_index=True)
+        wide = scored.pivot_table(index="sample", columns="kind", values="f1").reindex(samples)
+        for offset, kind in zip((-0.2, 0.2), wide.columns):
+            ax_f1.bar(positions + offset, wide[kind].fillna(0.0), width=0.4, label=kind)
+        pooled = scored.groupby("kind")[["tp", "fp", "fn"]].sum()
         f1 = 2 * pooled["tp"] / (2 * pooled["tp"] + pooled["fp"] + pooled["fn"])
         ax_f1.set_title("detection F1; pooled: " + ", ".join(f"{k} {v:.3f}" for k, v in f1.items()))
-        ax_f1.set_ylim(0, 1.05)
-        ax_f1.axhline(0.9, color="grey", linestyle="--", linewidth=0.8)
+        ax_f1.legend(fontsize=8, loc="lower left")
+        for x in positions[wide.isna().all(axis=1).to_numpy()]:
+            ax_f1.text(x, 0.05, "no ground truth", rotation=90, ha="center", va="bottom", fontsize=8, color="grey")
     else:
-        ax_f1.text(0.5, 0.5, "no sample with ground truth", ha="center", transform=ax_f1.transAxes)
+        ax_f1.set_title("detection F1: no sample with ground truth")
+    ax_f1.set_ylim(0, 1.05)
+    ax_f1.axhline(0.9, color="grey", linestyle="--", linewidth=0.8)
     ax_f1.set_ylabel("F1")
+    per_sample = table.groupby("sample", sort=False)[["bond_length_mean", "ring_6"]].mean().reindex(samples)
+    ax_bond.bar(positions, per_sample["bond_length_mean"], color="tab:blue")
+    ax_bond.axhline(1.42, color="grey", linestyle="--", linewidth=0.8)
+    ax_bond.set_ylabel("mean bond length (Å)")
+    ax_bond.set_ylim(0, max(3.0, float(np.nanmax(per_sample["bond_length_mean"].to_numpy(dtype=float), initial=0.0))))
+    hexagons = ax_bond.twinx()
+    hexagons.plot(positions, per_sample["ring_6"], "o", color="tab:green")
+    hexagons.set_ylabel("hexagon fraction of complete rings", color="tab:green")
+    hexagons.set_ylim(0, 1.05)
+    ax_bond.set_title("label-free checks (graphene: 1.42 Å, hexagons)")
+    for ax in (ax_f1, ax_bond):
+        ax.set_xticks(positions, samples, rotation=30, ha="right")
     ax_train.plot(metrics["step"], metrics["train_loss"], "k-", label="training loss")
     ax_train.set_yscale("log")
     ax_train.set_xlabel("step")

@@ -1,0 +1,43 @@
+"""Report figures across samples: samples with and without ground truth side by side."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from atomscope.report import summary_figure, summary_table
+
+
+def summary(sample: str, bond: float, hexagons: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"frame": [0], "n_atoms": [100], "bond_length_mean": [bond], "ring_6": [hexagons], "pdf_r": [np.arange(3.0)], "pdf_g": [np.ones(3)]}
+    ).assign(sample=sample)
+
+
+def scores(sample: str, f1: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"kind": ["atom", "centre"], "tp": [90, 40], "fp": [5, 2], "fn": [5, 2], "precision": f1, "recall": f1, "f1": f1, "rmse": 0.05, "frame": 0, "sample": sample}
+    )
+
+
+def test_summary_lists_every_sample_with_scores_only_where_truth_exists():
+    summaries = [summary("sim", 1.42, 0.45), summary("real_ghd", 2.02, 0.33), summary("real_mos2", 2.04, 0.29)]
+    table = summary_table(summaries, [scores("sim", 0.99)])
+    assert list(table["sample"]) == ["sim", "real_ghd", "real_mos2"]
+    assert table.set_index("sample").loc["sim", "atom_f1"] == 0.99
+    assert table.set_index("sample").drop(index="sim")["atom_f1"].isna().all()
+    metrics = pd.DataFrame({"step": [10, 20], "train_loss": [0.1, 0.05], "atoms_f1": [0.9, 0.95]})
+    figure = summary_figure(table, [scores("sim", 0.99)], metrics)
+    f1_axes, bond_axes = figure.axes[:2]
+    for ax in (f1_axes, bond_axes):
+        assert [label.get_text() for label in ax.get_xticklabels()] == ["sim", "real_ghd", "real_mos2"]
+    assert sorted(text.get_text() for text in f1_axes.texts) == ["no ground truth", "no ground truth"]
+    assert [bar.get_height() for bar in bond_axes.patches] == pytest.approx([1.42, 2.02, 2.04])
+    assert f1_axes.get_title() == "detection F1; pooled: atom 0.947, centre 0.952"
+
+
+def test_summary_without_any_ground_truth_says_so():
+    table = summary_table([summary("real", 1.5, 0.8)], [])
+    figure = summary_figure(table, [], pd.DataFrame({"step": [1], "train_loss": [0.1]}))
+    assert figure.axes[0].get_title() == "detection F1: no sample with ground truth"
