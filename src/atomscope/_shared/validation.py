@@ -6,7 +6,15 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_image", "check_positive", "check_int", "make_rng"]
+__all__ = ["check_finite", "check_image", "check_positive", "check_int", "make_rng"]
+
+
+def check_finite(value: float, name: str) -> float:
+    """Return ``value`` as float, raising ``ValueError`` naming ``name`` if it is NaN or infinite."""
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"`{name}` must be finite, got {value!r}")
+    return value
 
 
 def check_positive(value: float, name: str, *, allow_zero: bool = False) -> float:

@@ -26,6 +26,7 @@ jitter, and the targets follow the drift (not the jitter).
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from typing import Any, Iterator, Mapping
 
@@ -34,6 +35,7 @@ import pandas as pd
 
 from atomscope.config import defaults, with_defaults
 from atomscope.simulation.hrtem import exit_wave, focal_series
+from atomscope.simulation.lens import Lens
 from atomscope.simulation.noise import line_jitter, linear_gradient, mtf_blur, poisson_noise, scan_drift, smooth_field
 from atomscope.simulation.stem import apparent_positions, scan_positions, stem_convolution, stem_multislice
 from atomscope.labels import periodic_sites, target_names
@@ -119,7 +121,8 @@ def draw_microscope(config: Mapping[str, Any], rng: np.random.Generator) -> dict
     [rad], ``semiangle_cutoff`` [mrad], ``focal_spread`` [Å], ``angular_spread`` [mrad],
     ``blur`` [px], ``illumination`` [1], ``illumination_angle`` [rad], ``background`` [1],
     ``background_length`` [Å], ``scan_drift`` [px/line], ``scan_drift_angle`` [rad],
-    ``scan_jitter`` [px].
+    ``scan_jitter`` [px]. The lens parameters among them make the image's
+    :class:`.Lens` (:meth:`.Lens.from_params`).
     """
     config = _check_config(config)
     energies = np.atleast_1d(config["energy"]).astype(float)
@@ -168,8 +171,11 @@ def _clean_images(
 ) -> tuple[np.ndarray, float]:
     """Noise-free images (C, S, S) averaged over the frozen-phonon configurations, and the sampling."""
     size = config["image_size_px"]
-    defoci = [params["defocus"] + offset for offset in config["defocus_offsets"]]
-    lens = {k: params[k] for k in ("Cs", "astigmatism", "astigmatism_angle", "semiangle_cutoff")}
+    offsets = config["defocus_offsets"]
+    try:
+        lens = Lens.from_params(params)
+    except ValueError as err:
+        raise ValueError(f"simulation: {err}") from err
     if config["mode"] == "stem_multislice":
         stem = partial(stem_multislice, detector=tuple(config["stem"]["detector"]), potential_sampling=config["potential_sampling"])
     elif config["mode"] == "stem_convolution":
@@ -179,23 +185,18 @@ def _clean_images(
             cross_section=config["stem"]["cross_section"],
             grid_sampling=min(config["potential_sampling"], params["sampling"] / 2),
         )
+    if config["mode"] != "hrtem":  # a probe is one coherent wave: the drawn spreads act on HRTEM only
+        probes = replace(lens, focal_spread=0.0, angular_spread=0.0).defocus_series(offsets)
     images = []
     for configuration in _configurations(sites):
         atoms = sites_to_atoms(sites, cell, configuration=configuration)
         if config["mode"] == "hrtem":
-            wave = exit_wave(atoms, energy=params["energy"], potential_sampling=config["potential_sampling"])
-            clean, sampling = focal_series(
-                wave,
-                defoci=defoci,
-                sampling=params["sampling"],
-                focal_spread=params["focal_spread"],
-                angular_spread=params["angular_spread"],
-                **lens,
-            )
+            wave = exit_wave(atoms, energy=lens.energy, potential_sampling=config["potential_sampling"])
+            clean, sampling = focal_series(wave, lens, offsets=offsets, sampling=params["sampling"])
             clean = clean[:, :size, :size]
         else:
             sampling = params["sampling"]
-            clean = np.stack([stem(atoms, positions, energy=params["energy"], defocus=d, **lens) for d in defoci])
+            clean = np.stack([stem(atoms, positions, probe) for probe in probes])
         images.append(clean)
     return np.mean(images, axis=0), sampling
 

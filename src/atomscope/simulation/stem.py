@@ -26,7 +26,8 @@ import numpy as np
 from scipy import ndimage
 
 from atomscope._shared.validation import check_positive
-from atomscope.simulation.hrtem import build_potential, fast_gpts, objective_lens
+from atomscope.simulation.hrtem import build_potential, fast_gpts
+from atomscope.simulation.lens import Lens, check_lens
 
 __all__ = [
     "ADF_CROSS_SECTION",
@@ -115,31 +116,6 @@ def apparent_positions(xy: np.ndarray, *, drift: float, angle: float) -> np.ndar
     return np.column_stack([xy[:, 0] - vx * y, y])
 
 
-def _probe(
-    *,
-    energy: float,
-    semiangle_cutoff: float,
-    defocus: float,
-    Cs: float,
-    astigmatism: float,
-    astigmatism_angle: float,
-    device: str | None,
-    **grid: tuple,
-) -> abtem.Probe:
-    """The abTEM probe of these lens settings; ``grid`` may give its extent and gpts."""
-    lens = objective_lens(
-        energy=energy,
-        defocus=defocus,
-        Cs=Cs,
-        astigmatism=astigmatism,
-        astigmatism_angle=astigmatism_angle,
-        semiangle_cutoff=semiangle_cutoff,
-    )
-    return abtem.Probe(
-        energy=energy, semiangle_cutoff=semiangle_cutoff, aberrations=dict(lens.aberration_coefficients), device=device, **grid
-    )
-
-
 def _check_positions(positions: np.ndarray) -> np.ndarray:
     positions = np.asarray(positions, dtype=np.float64)
     if positions.ndim != 3 or positions.shape[-1] != 2:
@@ -150,13 +126,8 @@ def _check_positions(positions: np.ndarray) -> np.ndarray:
 def stem_multislice(
     atoms: ase.Atoms,
     positions: np.ndarray,
+    lens: Lens,
     *,
-    energy: float = 80e3,
-    semiangle_cutoff: float = 30.0,
-    defocus: float = 0.0,
-    Cs: float = 0.0,
-    astigmatism: float = 0.0,
-    astigmatism_angle: float = 0.0,
     detector: tuple[float, float] = (60.0, 200.0),
     potential_sampling: float = 0.05,
     slice_thickness: float = 1.0,
@@ -170,12 +141,9 @@ def stem_multislice(
         Structure with an orthogonal, periodic cell; the beam runs along z.
     positions : ndarray of shape (H, W, 2)
         Probe positions (x, y) [Å] (:func:`scan_positions`).
-    energy : float, optional
-        Acceleration voltage [eV] (default 80e3).
-    semiangle_cutoff : float, optional
-        Convergence semi-angle of the probe [mrad] (default 30).
-    defocus, Cs, astigmatism, astigmatism_angle : float, optional
-        Probe aberrations [Å], [Å], [Å], [rad] (see :func:`.hrtem.objective_lens`); default 0.
+    lens : Lens
+        The probe-forming lens (:meth:`.Lens.probe`: energy, convergence semi-angle
+        ``semiangle_cutoff``, aberrations; no focal or angular spread).
     detector : tuple of float, optional
         Inner and outer angle of the annular detector [mrad] (default (60, 200)); the outer
         one must lie within the simulated angles, 2/3 of lambda / (2 * potential_sampling).
@@ -195,25 +163,17 @@ def stem_multislice(
     inner, outer = (check_positive(a, "detector") for a in detector)
     if inner >= outer:
         raise ValueError(f"`detector` must be (inner, outer) with inner < outer [mrad], got {detector}")
+    probe = check_lens(lens).probe(device=device)
     potential = build_potential(
         atoms, potential_sampling=potential_sampling, slice_thickness=slice_thickness, device=device
     )
-    wavelength = abtem.core.energy.energy2wavelength(energy)
+    wavelength = abtem.core.energy.energy2wavelength(lens.energy)
     limit = 2 / 3 * wavelength / (2 * max(potential.sampling)) * 1e3
     if outer > limit:
         raise ValueError(
             f"`detector` outer angle {outer} mrad exceeds the {limit:.0f} mrad that `potential_sampling` "
-            f"{potential_sampling} Å resolves at {energy:.0f} eV: lower one of them"
+            f"{potential_sampling} Å resolves at {lens.energy:.0f} eV: lower one of them"
         )
-    probe = _probe(
-        energy=energy,
-        semiangle_cutoff=semiangle_cutoff,
-        defocus=defocus,
-        Cs=Cs,
-        astigmatism=astigmatism,
-        astigmatism_angle=astigmatism_angle,
-        device=device,
-    )
     detector = abtem.AnnularDetector(inner=inner, outer=outer)
     flat = positions.reshape(-1, 2)
     batch = max(1, _BATCH_BYTES // (8 * int(np.prod(potential.gpts))))  # complex64 waves per batch
@@ -229,44 +189,24 @@ def stem_multislice(
     return np.concatenate(signal).reshape(positions.shape[:2])
 
 
-def probe_intensity(
-    extent: tuple[float, float],
-    gpts: tuple[int, int],
-    *,
-    energy: float,
-    semiangle_cutoff: float,
-    defocus: float = 0.0,
-    Cs: float = 0.0,
-    astigmatism: float = 0.0,
-    astigmatism_angle: float = 0.0,
-) -> np.ndarray:
+def probe_intensity(lens: Lens, extent: tuple[float, float], gpts: tuple[int, int]) -> np.ndarray:
     """Probe intensity on a periodic grid, centred on the origin, normalised to unit integral.
 
     Parameters
     ----------
+    lens : Lens
+        The probe-forming lens (:meth:`.Lens.probe`).
     extent : tuple of float
         (Lx, Ly) of the cell [Å].
     gpts : tuple of int
         (nx, ny) grid points.
-    energy, semiangle_cutoff, defocus, Cs, astigmatism, astigmatism_angle : float
-        As for :func:`stem_multislice` ([eV], [mrad], [Å], [Å], [Å], [rad]).
 
     Returns
     -------
     ndarray of shape (nx, ny), float64
         |P(x, y)|² [1/Å²] indexed [x, y] as abTEM's arrays; it sums to 1 / pixel area.
     """
-    probe = _probe(
-        energy=energy,
-        semiangle_cutoff=semiangle_cutoff,
-        defocus=defocus,
-        Cs=Cs,
-        astigmatism=astigmatism,
-        astigmatism_angle=astigmatism_angle,
-        device="cpu",
-        extent=tuple(extent),
-        gpts=tuple(gpts),
-    )
+    probe = check_lens(lens).probe(extent=tuple(extent), gpts=tuple(gpts), device="cpu")
     intensity = np.asarray(probe.build(scan=[(0.0, 0.0)], lazy=False).intensity().array, dtype=np.float64).reshape(gpts)
     pixel_area = extent[0] / gpts[0] * extent[1] / gpts[1]
     return intensity / (intensity.sum() * pixel_area)
@@ -275,13 +215,8 @@ def probe_intensity(
 def stem_convolution(
     atoms: ase.Atoms,
     positions: np.ndarray,
+    lens: Lens,
     *,
-    energy: float = 80e3,
-    semiangle_cutoff: float = 30.0,
-    defocus: float = 0.0,
-    Cs: float = 0.0,
-    astigmatism: float = 0.0,
-    astigmatism_angle: float = 0.0,
     exponent: float = ADF_EXPONENT,
     cross_section: float = ADF_CROSS_SECTION,
     grid_sampling: float = 0.05,
@@ -294,8 +229,8 @@ def stem_convolution(
         Structure with an orthogonal, periodic cell; atoms with Z = 0 are ignored.
     positions : ndarray of shape (H, W, 2)
         Probe positions (x, y) [Å] (:func:`scan_positions`).
-    energy, semiangle_cutoff, defocus, Cs, astigmatism, astigmatism_angle : float, optional
-        As for :func:`stem_multislice` ([eV], [mrad], [Å], [Å], [Å], [rad]).
+    lens : Lens
+        The probe-forming lens, as for :func:`stem_multislice`.
     exponent : float, optional
         n of the Z^n weight (default :data:`ADF_EXPONENT`).
     cross_section : float, optional
@@ -328,16 +263,7 @@ def stem_convolution(
         for oy in (0, 1):
             w = weights[keep] * np.where(ox, t[:, 0], 1 - t[:, 0]) * np.where(oy, t[:, 1], 1 - t[:, 1])
             np.add.at(density, ((base[:, 0] + ox) % gpts[0], (base[:, 1] + oy) % gpts[1]), w)
-    probe = probe_intensity(
-        extent,
-        gpts,
-        energy=energy,
-        semiangle_cutoff=semiangle_cutoff,
-        defocus=defocus,
-        Cs=Cs,
-        astigmatism=astigmatism,
-        astigmatism_angle=astigmatism_angle,
-    )
+    probe = probe_intensity(lens, extent, gpts)
     signal = np.fft.irfft2(np.fft.rfft2(density) * np.fft.rfft2(probe), s=gpts)  # [x, y]
     coords = [positions[..., 0] / step[0], positions[..., 1] / step[1]]  # pixel (r, c) -> grid (x, y)
     return ndimage.map_coordinates(signal, coords, order=3, mode="grid-wrap").astype(np.float32)
