@@ -3,11 +3,14 @@ import ase
 import numpy as np
 import pytest
 
-from atomscope.simulation import exit_wave, gaussian_heatmap, hrtem_image, poisson_noise
+from atomscope.simulation import Lens, exit_wave, gaussian_heatmap, hrtem_image, poisson_noise
 from atomscope.io import ImageGrid
 from atomscope.labels import sites_in_view
 
 abtem.config.set({"device": "cpu", "dask.lazy": False})
+
+#: Cs-corrected HRTEM at 80 kV, 60 Å overfocus: atoms bright.
+LENS = Lens(energy=80e3, defocus=-60.0, Cs=-15e4, semiangle_cutoff=25.0, focal_spread=30.0)
 
 
 def _refined_extremum(image: np.ndarray, sign: float) -> tuple[float, float]:
@@ -25,7 +28,7 @@ def _refined_extremum(image: np.ndarray, sign: float) -> tuple[float, float]:
 def test_isolated_atom_peak_sits_at_the_atom(position):
     # a non-square cell: a transposed image would put the peak at (y, x) or fail the shape check
     atoms = ase.Atoms("C", positions=[[*position, 2.0]], cell=[20.0, 30.0, 4.0], pbc=True)
-    image, sampling = hrtem_image(exit_wave(atoms), defocus=-60.0, Cs=-15e4, sampling=0.1)
+    image, sampling = hrtem_image(exit_wave(atoms), LENS, sampling=0.1)
     assert image.shape == (300, 200)  # rows = y, cols = x
     sign = np.sign(image[round(position[1] / sampling), round(position[0] / sampling)] - image.mean())
     row, col = _refined_extremum(image, sign)
@@ -35,7 +38,7 @@ def test_isolated_atom_peak_sits_at_the_atom(position):
 
 def test_heatmap_peaks_on_the_same_pixel_as_the_image():
     atoms = ase.Atoms("C2", positions=[[5.0, 6.0, 2.0], [14.0, 21.0, 2.0]], cell=[20.0, 30.0, 4.0], pbc=True)
-    image, sampling = hrtem_image(exit_wave(atoms), defocus=-60.0, Cs=-15e4, sampling=0.1)
+    image, sampling = hrtem_image(exit_wave(atoms), LENS, sampling=0.1)
     heat = gaussian_heatmap(atoms.positions[:, :2], image.shape, sampling, sigma=0.4)
     contrast = np.abs(image - np.median(image))
     for x, y in atoms.positions[:, :2]:

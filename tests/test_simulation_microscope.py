@@ -14,6 +14,7 @@ from atomscope._shared.sharding import shard_span
 from atomscope.io import ImageGrid
 from atomscope.labels import sites_in_view
 from atomscope.simulation.microscope import draw_microscope, shard_attrs, simulate_model, simulate_shard
+from atomscope.simulation import Lens
 from atomscope.simulation.stem import scan_positions, stem_convolution
 from atomscope.structures import sites_to_atoms
 from atomscope.structures.materials import build_shard
@@ -163,7 +164,7 @@ def test_frozen_phonons_average_the_configurations_and_labels_stay_at_equilibriu
     params = draw_params(config)
     image, targets, s = simulate_model(sites, cell, params, config, rng=np.random.default_rng(1))
     positions = scan_positions((64, 64), s)
-    per_configuration = [stem_convolution(sites_to_atoms(sites, cell, configuration=c), positions, semiangle_cutoff=30.0) for c in (0, 1, 2)]
+    per_configuration = [stem_convolution(sites_to_atoms(sites, cell, configuration=c), positions, Lens(semiangle_cutoff=30.0)) for c in (0, 1, 2)]
     recorded = image[0] / (1e12 * s**2)
     np.testing.assert_allclose(recorded, np.mean(per_configuration[1:], axis=0), rtol=2e-3, atol=1e-6)
     assert np.abs(recorded - per_configuration[0]).max() > 0.05 * per_configuration[0].max()
@@ -209,6 +210,7 @@ def test_stem_multislice_shard_runs_through_abtem(mos2_stem):
         ("defocus", [10.0, -10.0], "simulation.defocus"),
         ("defocus_offsets", [], "simulation.defocus_offsets"),
         ("targets", {"species": ["Mo", "Mo"]}, "simulation.targets.species"),
+        ("semiangle_cutoff", 0.0, r"^simulation: `semiangle_cutoff` must be finite and > 0, got 0\.0$"),
     ],
 )
 def test_config_errors_name_their_key(key, value, message, mos2_stem):

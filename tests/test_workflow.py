@@ -17,7 +17,7 @@ import yaml
 from atomscope.geometry import analyse_frames
 from atomscope.io import ImageGrid, read_arrays, read_sample_sheet, read_table, read_table_meta, write_micrograph_tiff
 from atomscope.report import overlay_figure, statistics_figure
-from atomscope.simulation import exit_wave, hrtem_image, poisson_noise
+from atomscope.simulation import Lens, exit_wave, hrtem_image, poisson_noise
 from atomscope.structures import amorphous_carbon, sites_to_atoms
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def simulated_carbon(seed: int) -> tuple[np.ndarray, float]:
     """An HRTEM image [counts] of amorphous carbon in the tiny config's conditions, and its pixel size [Å/px]."""
     sites, info = amorphous_carbon((24.0, 24.0), rng=seed)
     wave = exit_wave(sites_to_atoms(sites, info["cell"]), energy=80e3, potential_sampling=0.05)
-    image, sampling = hrtem_image(wave, defocus=-60.0, Cs=-150000.0, sampling=0.11, semiangle_cutoff=25.0, focal_spread=30.0)
+    image, sampling = hrtem_image(wave, Lens(energy=80e3, defocus=-60.0, Cs=-150000.0, semiangle_cutoff=25.0, focal_spread=30.0), sampling=0.11)
     return poisson_noise(image, dose=1e5, sampling=sampling, rng=seed), sampling
 
 
