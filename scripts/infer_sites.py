@@ -25,11 +25,11 @@ if __name__ == "__main__":
         # the two grids: the input image's (sites' x_px, y_px) and the model's (images and maps here)
         "image_grid": ImageGrid(micrograph.frames.shape[1:], micrograph.sampling).to_attrs(),
         "model_grid": ImageGrid(maps.shape[-2:], spec.pixel_size).to_attrs(),
-        "pixel_size_source": micrograph.source,
+        "pixel_size": micrograph.pixel_size_record(),
         "channel_names": spec.channel_names,
         "target_names": spec.head_names,
         "source": str(micrograph.path),
     }
     write_arrays(snakemake.output.maps, {"images": images, "maps": maps}, attrs=attrs, config={"inference": cfg}, units={"images": "1", "maps": "1"})
-    write_table(sites, snakemake.output.sites, config={"inference": cfg}, units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px"})
+    write_table(sites, snakemake.output.sites, config={"inference": cfg, "pixel_size": micrograph.pixel_size_record()}, units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px"})
     log.info("detected %s", sites.groupby("kind").size().to_dict())

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from atomscope.cli import main
-from atomscope.io import Head, HeadClass, InputChannel, ModelSpec, read_table, write_micrograph_tiff, write_model
+from atomscope.io import Head, HeadClass, InputChannel, ModelSpec, read_table, read_table_meta, write_micrograph_tiff, write_model
 from atomscope.nets import network_from_spec
 from atomscope.simulation.targets import gaussian_heatmap
 
@@ -60,3 +60,18 @@ def test_analyse_with_a_model_pt_of_the_old_layout(tmp_path, capsys):
     assert main(["analyse", str(tmp_path / "raw.npy"), "--model", str(tmp_path / "model.pt"), "--pixel-size", "0.1"]) == 2
     err = capsys.readouterr().err
     assert "model.pt: a PyTorch pickle" in err and "retrain it with the train rule" in err
+
+
+def test_analyse_measures_the_pixel_size_from_the_lattice(tmp_path, model):
+    from test_inference_calibration import honeycomb_image
+
+    np.save(tmp_path / "graphene.npy", honeycomb_image(0.11))
+    assert main(["analyse", str(tmp_path / "graphene.npy"), "--model", str(model), "--pixel-size", "auto:graphene", "--tile-px", "64"]) == 0
+    record = read_table_meta(tmp_path / "graphene_atomscope" / "sites.parquet")["config"]["pixel_size"]
+    assert record["source"] == "lattice" and record["value"] == pytest.approx(0.11, rel=0.005) and 0 < record["uncertainty"] < 0.001
+
+
+def test_a_pixel_size_that_is_neither_number_nor_auto_is_a_usage_error(tmp_path, model, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["analyse", str(tmp_path / "x.npy"), "--model", str(model), "--pixel-size", "0,11"])
+    assert exit_.value.code == 2 and "'0,11' is neither a pixel size in Å/px" in capsys.readouterr().err

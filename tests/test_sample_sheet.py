@@ -77,3 +77,11 @@ def test_the_shipped_sheet_reads_with_truth_and_without_pixel_sizes():
     sheet = read_sample_sheet(ROOT / "config" / "samples.tsv")
     assert all(truth.endswith(".truth.parquet") for truth in sheet["truth"])
     assert all(size is None for size in sheet["pixel_size"])
+
+
+def test_auto_pixel_sizes_stay_text_for_the_reader_and_pass_the_schema(tmp_path):
+    from snakemake.utils import validate
+
+    sheet = read_sample_sheet(write_sheet(tmp_path / "s.tsv", "sample\tpath\tpixel_size", "a\tx.png\tauto:graphene", "b\ty.png\tAUTO:3.16", "c\tz.tif\t0.1"))
+    assert sheet["pixel_size"].tolist() == ["auto:graphene", "AUTO:3.16", 0.1]
+    validate(sheet.copy(), str(ROOT / "workflow" / "schemas" / "samples.schema.yaml"))

@@ -188,7 +188,8 @@ def test_pixel_size_comes_from_the_sheet_or_else_the_file(run, sample, sampling,
         pytest.skip(f"real microscope data not found at {SHARED_DATA}")
     _, attrs = read_arrays(run / f"results/inference/{sample}/maps.h5", [])
     grid = ImageGrid.from_attrs(attrs["image_grid"])
-    assert grid.sampling == pytest.approx(sampling, rel=0.01) and attrs["pixel_size_source"] == source
+    assert grid.sampling == pytest.approx(sampling, rel=0.01) and attrs["pixel_size"]["source"] == source
+    assert read_table_meta(run / f"results/inference/{sample}/sites.parquet")["config"]["pixel_size"] == attrs["pixel_size"]
     sites = read_table(run / f"results/inference/{sample}/sites.parquet")
     assert len(sites) > 0
     np.testing.assert_allclose(sites["x"], sites["x_px"] * grid.sampling, rtol=1e-5, atol=1e-4)

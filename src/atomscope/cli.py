@@ -23,7 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
     analyse = commands.add_parser("analyse", help="detect atoms and rings in one micrograph")
     analyse.add_argument("image", type=Path, help="micrograph file (.tif .npy .dm3 .dm4 .emd .ser .hspy .png)")
     analyse.add_argument("--model", type=Path, required=True, help="trained model (model.safetensors from the train rule)")
-    analyse.add_argument("--pixel-size", type=float, default=None, help="pixel size [Å/px] if the file has none")
+    analyse.add_argument(
+        "--pixel-size",
+        type=_pixel_size,
+        default=None,
+        help="pixel size [Å/px] if the file has none, or auto:graphene (auto:hBN, auto:MoS2, auto:MoSe2, auto:WS2, "
+        "auto:A for a lattice constant A [Å]) to measure it from the lattice",
+    )
     analyse.add_argument("--out", type=Path, default=None, help="output folder (default: IMAGE's name + '_atomscope')")
     add = analyse.add_argument
     add("--threshold", type=float, default=inference["threshold"], help="smallest heat-map peak that counts (default %(default)s)")
@@ -33,6 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("--min-bond", type=float, default=geometry["min_bond"], help="shortest bond [Å] (default %(default)s)")
     add("--max-bond", type=float, default=geometry["max_bond"], help="longest bond [Å] (default %(default)s)")
     return parser
+
+
+def _pixel_size(text: str) -> float | str:
+    """``--pixel-size``: a number [Å/px] or ``auto:...`` text for the reader to measure."""
+    if text.lower().startswith("auto:"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a pixel size in Å/px (e.g. 0.108) nor auto:NAME (e.g. auto:graphene)") from None
 
 
 def analyse(args: argparse.Namespace) -> Path:
@@ -49,7 +65,7 @@ def analyse(args: argparse.Namespace) -> Path:
     _, _, sites = analyse_micrograph(micrograph, spec, net, inference, device=pick_device())
     grid = ImageGrid(micrograph.frames.shape[1:], micrograph.sampling)
     tables = analyse_frames(sites, min_bond=args.min_bond, max_bond=args.max_bond, region=grid.region())
-    write_table(sites, out / "sites.parquet", config={"inference": inference}, units={"x": "Å", "y": "Å"})
+    write_table(sites, out / "sites.parquet", config={"inference": inference, "pixel_size": micrograph.pixel_size_record()}, units={"x": "Å", "y": "Å"})
     for name, table in tables.items():
         write_table(table, out / f"{name}.parquet", config={"min_bond": args.min_bond, "max_bond": args.max_bond})
     summary = tables["summary"].iloc[0]

@@ -9,6 +9,7 @@ Every error names the file, the problem and what to do about it.
 from __future__ import annotations
 
 import importlib
+import logging
 import math
 import os
 import unicodedata
@@ -20,6 +21,8 @@ import imageio.v3 as iio
 import numpy as np
 from rsciio.utils.rgb import is_rgbx, rgbx2regular_array
 
+from atomscope.inference.calibration import LatticeCalibration, lattice_pixel_size, parse_lattice
+
 __all__ = ["ATOMIC_PIXEL_SIZES", "Micrograph", "read_micrograph", "SUPPORTED_EXTENSIONS"]
 
 # Where a user gives what the file lacks, by where read_micrograph was called from: the
@@ -30,6 +33,8 @@ _HOW_TO_GIVE = {
     "cli": ("pass --pixel-size (Å/px)", "check the image path"),
     "argument": ("pass pixel_size (Å/px) to read_micrograph", "check the image path"),
 }
+
+log = logging.getLogger(__name__)
 
 # Length units as written by microscope software and RosettaSciIO, in Å.
 _ANGSTROM_PER_UNIT = {
@@ -67,19 +72,29 @@ class Micrograph:
         Pixel size [Å/px], the same along rows and columns.
     path : pathlib.Path
         The file the frames came from.
-    source : {"file", "sheet", "cli", "argument"}
-        Where ``sampling`` came from: the file's calibration, or the value given through the
-        sample sheet, the command line or the Python call.
+    source : {"file", "lattice", "sheet", "cli", "argument"}
+        Where ``sampling`` came from: the file's calibration, the crystal lattice in the image
+        (``auto:...``), or the value given through the sample sheet, the command line or the
+        Python call.
+    calibration : LatticeCalibration or None
+        The lattice measurement (pixel size, its uncertainty, the lattice constant), when
+        ``source`` is "lattice".
     """
 
     frames: np.ndarray
     sampling: float
     path: Path
-    source: Literal["file"] | PixelSizeFrom
+    source: Literal["file", "lattice"] | PixelSizeFrom
+    calibration: LatticeCalibration | None = None
+
+    def pixel_size_record(self) -> dict[str, Any]:
+        """The pixel size, where it came from and its uncertainty [Å/px] (lattice only), for file metadata."""
+        uncertainty = self.calibration.uncertainty if self.calibration else None
+        return {"value": self.sampling, "source": self.source, "uncertainty": uncertainty}
 
 
 def read_micrograph(
-    path: str | os.PathLike, *, pixel_size: float | None = None, pixel_size_from: PixelSizeFrom = "argument"
+    path: str | os.PathLike, *, pixel_size: float | str | None = None, pixel_size_from: PixelSizeFrom = "argument"
 ) -> Micrograph:
     """Read an image or image series and its pixel size.
 
@@ -90,9 +105,13 @@ def read_micrograph(
         (F, H, W) an image series; colour images are converted to grey (ITU-R 601 luma). When
         the file holds several datasets (e.g. the detectors of a Velox .emd file), the first
         image among them is read.
-    pixel_size : float, optional
+    pixel_size : float or str, optional
         Pixel size [Å/px] given by the user. It overrides the file's calibration and is
         required when the file has none (.npy, .png, uncalibrated TIFF, unitless scales).
+        ``"auto:NAME"`` (graphene, hBN, MoS2, MoSe2, WS2) or ``"auto:A"`` (lattice constant
+        A [Å]) measures it from the crystal lattice in the first frame
+        (:func:`~atomscope.inference.calibration.lattice_pixel_size`); when the file has a
+        pixel size too and the two differ by more than 3 %, a warning gives both.
     pixel_size_from : {"argument", "sheet", "cli"}
         Where the user gives ``pixel_size``: the Python call (default), the workflow's sample
         sheet or the command line. Error messages name that place, and ``source`` records it.
@@ -114,15 +133,48 @@ def read_micrograph(
     """
     path = Path(path)
     fix, check_path = _HOW_TO_GIVE[pixel_size_from]
-    if pixel_size is not None and not (math.isfinite(pixel_size) and pixel_size > 0):
+    if isinstance(pixel_size, str):
+        try:
+            lattice_constant = parse_lattice(pixel_size)
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}; {fix}") from None
+    elif pixel_size is not None and not (math.isfinite(pixel_size) and pixel_size > 0):
         raise ValueError(f"{path}: the pixel size must be a positive number of Å/px, got {pixel_size!r}; {fix}")
     data, axes = _first_image(_read_signals(path, check_path), path)
     frames = _as_frames(data, path)
-    if pixel_size is None:
+    if isinstance(pixel_size, str):
+        micrograph = _from_lattice(frames, axes, path, lattice_constant, fix)
+    elif pixel_size is None:
         micrograph = Micrograph(frames, _sampling_from_axes(axes, path, fix), path, "file")
     else:
         micrograph = Micrograph(frames, float(pixel_size), path, pixel_size_from)
     return _check_atomic_scale(micrograph, fix)
+
+
+#: Largest disagreement between the file's pixel size and the lattice's that passes unremarked.
+LATTICE_FILE_TOLERANCE = 0.03
+
+
+def _from_lattice(frames: np.ndarray, axes: list[dict] | None, path: Path, lattice_constant: float, fix: str) -> Micrograph:
+    """The micrograph with the pixel size its lattice gives; a warning when the file's differs > 3 %."""
+    try:
+        calibration = lattice_pixel_size(frames[0], lattice_constant)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}; {fix}") from None
+    log.info(
+        "%s: pixel size %.5f +- %.5f Å/px from %d lattice spots (a = %.3f Å)",
+        path, calibration.pixel_size, calibration.uncertainty, calibration.n_spots, lattice_constant,
+    )
+    try:
+        in_file = _sampling_from_axes(axes, path, fix)
+    except ValueError:
+        in_file = None
+    if in_file is not None and abs(in_file / calibration.pixel_size - 1) > LATTICE_FILE_TOLERANCE:
+        log.warning(
+            "%s: the file says %.5f Å/px, the lattice (a = %.3f Å) %.5f Å/px (%+.1f %%); using the lattice's",
+            path, in_file, lattice_constant, calibration.pixel_size, 100 * (in_file / calibration.pixel_size - 1),
+        )
+    return Micrograph(frames, calibration.pixel_size, path, "lattice", calibration)
 
 
 #: Pixel sizes [Å/px] of atomic-resolution images: outside this range a value is a unit slip
@@ -134,7 +186,7 @@ ATOMIC_PIXEL_SIZES = (0.005, 5.0)
 def _check_atomic_scale(micrograph: Micrograph, fix: str) -> Micrograph:
     low, high = ATOMIC_PIXEL_SIZES
     if not low <= micrograph.sampling <= high:
-        given = "in the file" if micrograph.source == "file" else "given"
+        given = {"file": "in the file", "lattice": "from the lattice"}.get(micrograph.source, "given")
         raise ValueError(
             f"{micrograph.path}: the pixel size {given}, {micrograph.sampling:.6g} Å/px, is outside the "
             f"{low}-{high} Å/px of atomic-resolution images (a unit slip? 1 nm = 10 Å); {fix}"

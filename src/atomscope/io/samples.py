@@ -24,12 +24,13 @@ def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
     Every cell is read as text and stripped. An optional column (:data:`SAMPLE_SHEET_OPTIONAL`)
     that is absent, or a cell that is empty, blank or a missing-value spelling (NA, NaN, None,
     null), means "not given" and becomes ``None``, whatever pandas would have made of it;
-    ``pixel_size`` [Å/px] becomes a float. Lines starting with ``#`` are comments.
+    ``pixel_size`` [Å/px] becomes a float, or stays ``auto:...`` text (measured from the lattice
+    at inference). Lines starting with ``#`` are comments.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``sample``, ``path``, ``pixel_size`` (float or None), ``truth`` (str or None),
+        Columns ``sample``, ``path``, ``pixel_size`` (float, ``auto:...`` or None), ``truth`` (str or None),
         then any further columns as text, indexed by ``sample``.
 
     Raises
@@ -67,7 +68,9 @@ def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
     return sheet.set_index("sample", drop=False)
 
 
-def _sheet_pixel_size(text: str, sample: str, path: Path) -> float:
+def _sheet_pixel_size(text: str, sample: str, path: Path) -> float | str:
+    if text.lower().startswith("auto:"):  # measured from the lattice at inference (auto:graphene, auto:3.16)
+        return text
     try:
         value = float(text)
     except ValueError:
@@ -75,6 +78,7 @@ def _sheet_pixel_size(text: str, sample: str, path: Path) -> float:
     if not (math.isfinite(value) and value > 0):
         raise ValueError(
             f"{path}: sample {sample!r} has pixel_size {text!r}; write a positive number of Å/px "
-            "(e.g. 0.108), or leave the cell empty when the file is calibrated"
+            "(e.g. 0.108), auto:graphene (or auto:MoS2, auto:2.46, ...) to measure it from the lattice, "
+            "or leave the cell empty when the file is calibrated"
         )
     return value
