@@ -102,8 +102,8 @@ def lattice_pixel_size(image: np.ndarray, lattice_constant: float) -> LatticeCal
     Raises
     ------
     ValueError
-        If no set of six spots 60 degrees apart is found (no crystal, or a lattice finer than
-        the pixels resolve): the message says to give the pixel size instead.
+        If no set of six significant spots 60 degrees apart is found (no crystal, a lattice
+        finer than the pixels resolve, or too much noise).
     """
     image = check_image(image).astype(np.float64)
     lattice_constant = check_positive(lattice_constant, "lattice_constant")
@@ -112,8 +112,7 @@ def lattice_pixel_size(image: np.ndarray, lattice_constant: float) -> LatticeCal
     sets = _hexagonal_sets(spots)
     if not sets:
         raise ValueError(
-            "no hexagonal lattice in the Fourier transform (no six spots 60 degrees apart); "
-            "give the pixel size as a number instead"
+            "no hexagonal lattice in the Fourier transform (no six significant spots 60 degrees apart)"
         )
     lowest = min(g for g, _ in sets)
     first = [(g, residual) for g, residual in sets if g < lowest * (1 + _SAME_ORDER)]

@@ -160,7 +160,7 @@ def _from_lattice(frames: np.ndarray, axes: list[dict] | None, path: Path, latti
     try:
         calibration = lattice_pixel_size(frames[0], lattice_constant)
     except ValueError as error:
-        raise ValueError(f"{path}: {error}; {fix}") from None
+        raise ValueError(f"{path}: {error}; give the pixel size as a number instead: {fix}") from None
     log.info(
         "%s: pixel size %.5f +- %.5f Å/px from %d lattice spots (a = %.3f Å)",
         path, calibration.pixel_size, calibration.uncertainty, calibration.n_spots, lattice_constant,
