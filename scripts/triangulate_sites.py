@@ -1,12 +1,14 @@
 """Delaunay triangulation of the detected atoms and centres of one sample, and its statistics.
 
-Inputs: ``sites`` (Parquet), ``maps`` (for the field of view). Outputs: ``bonds``, ``angles``,
+Inputs: ``sites`` (Parquet), ``maps`` (the field of view, and the monolayer head if the model
+has one: sites outside the monolayer are left out, rings leaving it are incomplete). Outputs: ``bonds``, ``angles``,
 ``rings`` and ``summary`` (per frame: counts, bond/angle moments, ring fractions, g(r)).
 Config: ``geometry``.
 """
 
 from atomscope.geometry import analyse_frames
 from atomscope.io import ImageGrid, read_arrays, read_table, write_table
+from atomscope.labels import MONOLAYER
 from atomscope.logs import configure_logging
 
 if __name__ == "__main__":
@@ -15,8 +17,21 @@ if __name__ == "__main__":
     sites = read_table(snakemake.input.sites)
     _, attrs = read_arrays(snakemake.input.maps, [])
     region = ImageGrid.from_attrs(attrs["image_grid"]).region()
+    # a model with a monolayer head: only monolayer regions are analysed (Leist et al. 2022)
+    monolayer = None
+    if MONOLAYER in attrs["target_names"]:
+        maps = read_arrays(snakemake.input.maps, ["maps"])[0]["maps"]
+        monolayer = maps[:, attrs["target_names"].index(MONOLAYER)] >= 0.5
+        log.info("monolayer head: %.1f %% of the field of view is monolayer", 100 * monolayer.mean())
     tables = analyse_frames(
-        sites, min_bond=cfg["min_bond"], max_bond=cfg["max_bond"], r_max=cfg["pdf"]["r_max"], dr=cfg["pdf"]["dr"], region=region
+        sites,
+        min_bond=cfg["min_bond"],
+        max_bond=cfg["max_bond"],
+        r_max=cfg["pdf"]["r_max"],
+        dr=cfg["pdf"]["dr"],
+        region=region,
+        monolayer=monolayer,
+        monolayer_sampling=ImageGrid.from_attrs(attrs["model_grid"]).sampling,
     )
     units = {"length": "Å", "angle": "deg", "area": "Å^2", "bond_length_mean": "Å", "bond_length_std": "Å", "angle_mean": "deg", "angle_std": "deg", "pdf_r": "Å"}
     for name in ("bonds", "angles", "rings", "summary"):

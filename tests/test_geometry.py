@@ -645,3 +645,28 @@ def test_open_edge_rings_are_not_complete_whatever_the_region(pad):
     net = triangulate(_sites(atoms, np.vstack([whole, partial])), region=(x0 - pad, x1 + pad, y0 - pad, y1 + pad))
     complete = net.rings[net.rings["complete"]]
     assert len(complete) == 42 and set(complete["size"]) == {6}
+
+
+def test_sites_outside_the_monolayer_are_left_out_and_rings_at_its_edge_are_incomplete():
+    # 7 x 6 hexagons; the monolayer mask covers x < 9 Å, and the atoms beyond are flagged out
+    atoms, whole, partial = graphene_patch(7, 6)
+    sites = _sites(atoms, np.vstack([whole, partial])).assign(frame=0)
+    sites["in_monolayer"] = pd.array(sites["x"] < 9.0, dtype="boolean")
+    mask = np.zeros((1, 200, 200), dtype=bool)
+    mask[0, :, :90] = True  # 0.1 Å/px: x < 8.95 Å
+    tables = analyse_frames(sites, r_max=3.0, dr=0.1, region=(-5.0, 20.0, -5.0, 20.0), monolayer=mask, monolayer_sampling=0.1)
+    xy = sites[["x", "y"]].to_numpy()
+    bonded = np.unique(tables["bonds"][["i", "j"]].to_numpy())
+    assert len(bonded) and (xy[bonded, 0] < 9.0).all()  # indices are rows of the whole frame
+    complete = tables["rings"][tables["rings"]["complete"]]
+    members = np.concatenate(complete["members"].to_list())
+    assert set(complete["size"]) == {6} and (xy[members, 0] <= 8.95).all()
+    # the hexagon columns at x = 0 ... 6.15 Å (3 each): 7.38 Å fits the mask (7.38 + 1.42 < 8.95)
+    # but, with the atoms beyond 9 Å left out, its members are on the convex hull of the rest
+    assert len(complete) == 18 and np.round(xy[complete["centre"], 0], 2).max() == 6.15
+    # the mask alone (all sites kept) completes exactly the hexagons whose 1.42 Å circle fits in it
+    masked = analyse_frames(sites.drop(columns="in_monolayer"), r_max=3.0, dr=0.1, region=(-5.0, 20.0, -5.0, 20.0), monolayer=mask, monolayer_sampling=0.1)
+    assert masked["rings"]["complete"].sum() == 21 == (whole[:, 0] + 1.42 < 8.95).sum()
+    # without the monolayer information the same sites give every whole hexagon
+    plain = analyse_frames(sites.drop(columns="in_monolayer"), r_max=3.0, dr=0.1, region=(-5.0, 20.0, -5.0, 20.0))
+    assert plain["rings"]["complete"].sum() == 42

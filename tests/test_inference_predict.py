@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from atomscope.labels import find_peaks
 from atomscope.inference.predict import detect_sites, rescale_to_sampling, site_species
 from atomscope.io import Head, HeadClass, InputChannel, ModelSpec
+from atomscope.labels import find_peaks
 from atomscope.simulation.targets import gaussian_heatmap
 
 POSITIONS = np.array([[3.21, 4.57], [10.0, 2.5], [7.77, 11.11]])  # (x, y) Å
@@ -31,6 +31,16 @@ def test_detect_sites_reports_angstrom_and_original_pixels():
     np.testing.assert_allclose(atoms["x_px"].to_numpy(), POSITIONS[:2, 0] / 0.05, atol=0.2)
     assert list(sites["species"]) == ["C", "C", ""]
     assert sites["in_monolayer"].isna().all()
+
+
+def test_sites_in_a_monolayer_region_are_marked_from_the_monolayer_head():
+    # monolayer where x < 8 Å: the sites at x = 3.21 and 7.77 are in it, the one at x = 10 is not
+    monolayer = np.zeros((150, 150), dtype=np.float32)
+    monolayer[:, :80] = 1.0
+    maps = np.stack([gaussian_heatmap(POSITIONS[:2], (150, 150), 0.1), gaussian_heatmap(POSITIONS[2:], (150, 150), 0.1), monolayer])
+    sites = detect_sites(maps, target_names=["atoms", "centres", "monolayer"], model_sampling=0.1, image_sampling=0.1, threshold=0.5, min_distance=0.7)
+    assert sites.sort_values("x")["in_monolayer"].tolist() == [True, True, False]
+    assert str(sites["in_monolayer"].dtype) == "boolean"
 
 
 def test_site_species_labels_a_kind_only_when_its_head_stands_for_one_element():

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from atomscope._shared.validation import check_positive
@@ -175,8 +176,14 @@ def analyse_frames(
     r_max: float = 10.0,
     dr: float = 0.05,
     region: tuple[float, float, float, float] | None = None,
+    monolayer: np.ndarray | None = None,
+    monolayer_sampling: float | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Triangulate and summarise every frame of a sites table.
+
+    Sites whose ``in_monolayer`` is False are left out (Leist et al. 2022: only monolayer
+    regions are analysed); with the ``monolayer`` masks, a ring is complete only when the
+    circle about its centre through its farthest member lies inside the monolayer.
 
     Parameters
     ----------
@@ -190,13 +197,17 @@ def analyse_frames(
     region : tuple of float, optional
         Field of view ``(xmin, xmax, ymin, ymax)`` [Å] for every frame (default: each
         frame's bounding box).
+    monolayer : ndarray of bool, shape (F, H, W), optional
+        Monolayer mask of each frame (e.g. the model's monolayer head >= 0.5), pixel (r, c)
+        at (x, y) = (c, r) * ``monolayer_sampling`` [Å/px].
 
     Returns
     -------
     dict of str to pandas.DataFrame
         ``bonds``, ``angles`` and ``rings`` as in :class:`Network` and ``summary`` (one row per
         frame, as :func:`summarise`), each with a leading ``frame`` column. Indices are row
-        positions within the frame, ``sites[sites.frame == f].reset_index(drop=True)``.
+        positions within the frame, ``sites[sites.frame == f].reset_index(drop=True)``, also
+        when sites outside the monolayer were left out.
     """
     sites = check_sites(sites, one_frame=False)
     if "frame" not in sites.columns:
@@ -205,13 +216,18 @@ def analyse_frames(
     summary = []
     for frame, part in sites.groupby("frame", sort=True):
         part = part.reset_index(drop=True)
+        kept = np.flatnonzero(_in_monolayer(part))
+        part = part.iloc[kept].reset_index(drop=True)
         if (part["kind"] == "atom").sum() < MIN_ATOMS:
             log.warning("frame %s has fewer than %d atoms: no bonds, rings or g(r); its statistics are NaN", frame, MIN_ATOMS)
             network = EMPTY_NETWORK
             tables_summary = _empty_summary(part, r_max=r_max, dr=dr)
         else:
             network = triangulate(part, min_bond=min_bond, max_bond=max_bond, region=region)
+            if monolayer is not None:
+                network = _rings_inside(network, part, monolayer[frame], check_positive(monolayer_sampling, "monolayer_sampling"))
             tables_summary = summarise(part, network, r_max=r_max, dr=dr, region=region)
+        network = _renumbered(network, kept)
         for name in tables:
             tables[name].append(getattr(network, name).assign(frame=frame))
         summary.append({"frame": frame, **tables_summary})
@@ -261,6 +277,36 @@ def _empty_summary(sites: pd.DataFrame, *, r_max: float, dr: float) -> dict[str,
 def _bin_edges(r_max: float, dr: float) -> np.ndarray:
     """Bin edges of g(r): 0 to the largest multiple of ``dr`` not above ``r_max`` [Å]."""
     return dr * np.arange(int(np.floor(r_max / dr + 1e-9)) + 1)
+
+
+def _in_monolayer(sites: pd.DataFrame) -> np.ndarray:
+    """Sites to analyse: all but those whose ``in_monolayer`` is False (missing counts as in)."""
+    if "in_monolayer" not in sites.columns:
+        return np.ones(len(sites), dtype=bool)
+    return pd.array(sites["in_monolayer"], dtype="boolean").fillna(True).to_numpy(dtype=bool)
+
+
+def _rings_inside(network: Network, sites: pd.DataFrame, mask: np.ndarray, sampling: float) -> Network:
+    """``network`` with the rings whose circle (centre to farthest member) leaves ``mask`` incomplete."""
+    xy = sites[["x", "y"]].to_numpy(dtype=float)
+    inside = ndimage.distance_transform_edt(np.asarray(mask, dtype=bool)) * sampling  # Å to the nearest non-monolayer pixel
+    rings = network.rings
+    centres = rings["centre"].to_numpy()
+    radius = np.array([np.hypot(*(xy[members] - xy[c]).T).max() if len(members) else 0.0 for c, members in zip(centres, rings["members"])])
+    rows = np.clip(np.rint(xy[centres, 1] / sampling).astype(int), 0, mask.shape[0] - 1)
+    cols = np.clip(np.rint(xy[centres, 0] / sampling).astype(int), 0, mask.shape[1] - 1)
+    complete = rings["complete"].to_numpy() & (inside[rows, cols] >= radius)
+    return Network(bonds=network.bonds, angles=network.angles, rings=rings.assign(complete=complete))
+
+
+def _renumbered(network: Network, kept: np.ndarray) -> Network:
+    """``network`` with its row positions among the kept sites turned into positions in the whole frame."""
+    bonds = network.bonds.assign(i=kept[network.bonds["i"].to_numpy()], j=kept[network.bonds["j"].to_numpy()])
+    angles = network.angles.assign(**{k: kept[network.angles[k].to_numpy()] for k in ("vertex", "i", "j")})
+    rings = network.rings.assign(
+        centre=kept[network.rings["centre"].to_numpy()], members=[kept[np.asarray(m, dtype=int)].tolist() for m in network.rings["members"]]
+    )
+    return Network(bonds=bonds, angles=angles, rings=rings)
 
 
 def _frame_first(table: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from atomscope._shared.validation import check_image, check_positive
 from atomscope.inference.readers import Micrograph
 from atomscope.inference.tiling import predict_tiled
 from atomscope.io import ModelSpec
-from atomscope.labels import KIND_CHANNELS, find_peaks
+from atomscope.labels import KIND_CHANNELS, MONOLAYER, find_peaks
 
 __all__ = ["rescale_to_sampling", "site_species", "predict_maps", "detect_sites", "analyse_micrograph"]
 
@@ -94,7 +94,8 @@ def detect_sites(
 
     ``x``, ``y`` are in Å from the image origin; ``x_px``, ``y_px`` are pixel indices of the
     ORIGINAL image (sampling ``image_sampling`` [Å/px]), ready to overlay. ``min_distance``
-    is in Å. ``in_monolayer`` is missing (<NA>) for models without a monolayer channel.
+    is in Å. ``in_monolayer`` is the monolayer map at the site (nearest pixel) >= 0.5 for
+    models with a ``monolayer`` head, missing (<NA>) for the others.
     """
     check_positive(min_distance, "min_distance")
     tables = []
@@ -118,7 +119,13 @@ def detect_sites(
             )
         )
     sites = pd.concat(tables, ignore_index=True)
-    sites["in_monolayer"] = pd.array([pd.NA] * len(sites), dtype="boolean")
+    if MONOLAYER in target_names:
+        mask = maps[list(target_names).index(MONOLAYER)] >= 0.5
+        rows = np.clip(np.rint(sites["y"].to_numpy() / model_sampling).astype(int), 0, mask.shape[0] - 1)
+        cols = np.clip(np.rint(sites["x"].to_numpy() / model_sampling).astype(int), 0, mask.shape[1] - 1)
+        sites["in_monolayer"] = pd.array(mask[rows, cols], dtype="boolean")
+    else:
+        sites["in_monolayer"] = pd.array([pd.NA] * len(sites), dtype="boolean")
     return sites
 
 

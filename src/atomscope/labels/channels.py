@@ -17,12 +17,14 @@ import pandas as pd
 
 from atomscope.io import DETECTED_KINDS
 
-__all__ = ["KIND_CHANNELS", "SPECIES_PREFIX", "channel_sites", "target_names"]
+__all__ = ["KIND_CHANNELS", "MONOLAYER", "SPECIES_PREFIX", "channel_sites", "target_names"]
 
 #: Prefix of the species-class channels.
 SPECIES_PREFIX = "species:"
 #: Site kind marked by each kind channel (the channels every model has).
 KIND_CHANNELS = dict(zip(("atoms", "centres"), DETECTED_KINDS))
+#: The channel of the monolayer mask.
+MONOLAYER = "monolayer"
 
 
 def target_names(*, monolayer: bool = False, species: Sequence[str] = ()) -> list[str]:
@@ -39,7 +41,7 @@ def target_names(*, monolayer: bool = False, species: Sequence[str] = ()) -> lis
     species = list(species)
     if len(set(species)) != len(species) or not all(isinstance(s, str) and s for s in species):
         raise ValueError(f"`species` must be distinct non-empty class names, got {species!r}")
-    return [*KIND_CHANNELS, *(["monolayer"] if monolayer else []), *(SPECIES_PREFIX + s for s in species)]
+    return [*KIND_CHANNELS, *([MONOLAYER] if monolayer else []), *(SPECIES_PREFIX + s for s in species)]
 
 
 def channel_sites(sites: pd.DataFrame, name: str) -> pd.Series:

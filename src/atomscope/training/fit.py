@@ -12,7 +12,7 @@ from atomscope._shared.normalisation import normalise
 from atomscope._shared.seeding import stage_rng
 from atomscope.io import Head, ImageGrid, HeadClass, InputChannel, ModelSpec, Recipe, config_hash
 from atomscope.nets import build_network
-from atomscope.labels import KIND_CHANNELS, SPECIES_PREFIX, channel_sites, sites_in_view
+from atomscope.labels import KIND_CHANNELS, MONOLAYER, SPECIES_PREFIX, channel_sites, sites_in_view
 from atomscope.nets import pick_device
 from atomscope.training.loop import evaluate, seed_torch, train
 
@@ -34,8 +34,8 @@ def model_heads(target_names: list[str], sites: pd.DataFrame) -> tuple[Head, ...
     """
     heads = []
     for name in target_names:
-        if name == "monolayer":
-            heads.append(Head(name, "mask", (HeadClass("monolayer"),)))
+        if name == MONOLAYER:
+            heads.append(Head(name, "mask", (HeadClass(MONOLAYER),)))
             continue
         marked = sites[channel_sites(sites, name) & (sites["kind"] == "atom")]
         elements = tuple(sorted(set(marked["element"])))
@@ -62,7 +62,7 @@ def _validation_truth(
 ) -> list[dict[str, np.ndarray]]:
     """True (x, y) [Å] per peak channel (all but the monolayer mask) for each validation image."""
     cells = models.set_index("model")
-    peaks = [name for name in target_names if name != "monolayer"]
+    peaks = [name for name in target_names if name != MONOLAYER]
     truth = []
     for model, s in zip(model_ids, sampling):
         view = sites_in_view(sites[sites["model"] == model], (cells.at[model, "cell_x"], cells.at[model, "cell_y"]), ImageGrid(shape, s))
