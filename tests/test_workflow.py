@@ -84,8 +84,8 @@ def test_structures_and_simulation_contracts(run):
     assert set(sites["kind"]) == {"atom", "centre"} and set(sites["model"]) == {0, 1, 2}
     assert read_table_meta(run / "results/structures/train/0.parquet")["units"]["x"] == "Å"
     arrays, attrs = read_arrays(run / "results/simulations/train/1.h5")
-    assert arrays["images"].shape == (3, 1, 128, 128) and arrays["targets"].shape == (3, 2, 128, 128)
-    assert attrs["target_names"] == ["atoms", "centres"] and list(arrays["model"]) == [3, 4, 5]
+    assert arrays["images"].shape == (3, 1, 128, 128) and arrays["targets"].shape == (3, 3, 128, 128)
+    assert attrs["target_names"] == ["atoms", "centres", "monolayer"] and list(arrays["model"]) == [3, 4, 5]
     table = read_table(run / "results/simulations/train/1.parquet")
     assert {"energy", "defocus", "Cs", "dose", "sampling", "focal_spread", "semiangle_cutoff"} <= set(table.columns)
     np.testing.assert_allclose(table["sampling"], arrays["sampling"])
@@ -95,14 +95,15 @@ def test_model_and_metrics_contracts(run):
     from atomscope.nets import load_model
 
     spec, net = load_model(run / "results/models/tiny/model.safetensors")
-    assert spec.head_names == ["atoms", "centres"] and 0.1 <= spec.pixel_size <= 0.12
+    assert spec.head_names == ["atoms", "centres", "monolayer"] and 0.1 <= spec.pixel_size <= 0.12
     assert (spec.architecture, spec.architecture_args) == ("resunet", {"base_channels": 8, "depth": 2})
-    assert [h.classes[0].species for h in spec.heads] == [("C",), ()]  # amorphous carbon: atoms are C
+    assert [h.classes[0].species for h in spec.heads] == [("C",), (), ()]  # amorphous carbon: atoms are C
+    assert [h.kind for h in spec.heads] == ["heatmap", "heatmap", "mask"]
     assert spec.channel_names == ["hrtem"] and spec.normalisation == "standardise"
-    assert spec.recipe.training["steps"] == 360 and len(spec.recipe.data_hash) == 64 and spec.recipe.preset is None
+    assert spec.recipe.training["steps"] == 600 and len(spec.recipe.data_hash) == 64 and spec.recipe.preset is None
     assert spec.scores["atoms_f1"] > 0
     metrics = read_table(run / "results/models/tiny/metrics.parquet")
-    assert list(metrics["step"]) == [120, 240, 360]
+    assert list(metrics["step"]) == [200, 400, 600]
     assert {"train_loss", "atoms_f1", "atoms_precision", "atoms_recall", "atoms_rmse", "centres_f1"} <= set(metrics.columns)
 
 
@@ -111,18 +112,20 @@ def test_inference_geometry_motif_contracts(run):
     assert list(sites.columns) == ["frame", "kind", "x_px", "y_px", "x", "y", "score", "species", "in_monolayer"]
     assert len(sites) > 0 and (sites["frame"] == 0).all()
     with h5py.File(run / "results/inference/sim/maps.h5") as f:
-        assert f["maps"].shape[:2] == (1, 2) and f["images"].shape[:2] == (1, 1)
+        assert f["maps"].shape[:2] == (1, 3) and f["images"].shape[:2] == (1, 1)
     bonds = read_table(run / "results/geometry/sim/bonds.parquet")
     assert bonds["length"].between(0.5, 3.0).all()
     summary = read_table(run / "results/geometry/sim/summary.parquet")
-    assert len(summary) == 1 and summary.loc[0, "n_atoms"] == (sites["kind"] == "atom").sum()
+    # the monolayer head marks every site; a monolayer of amorphous carbon is nearly all monolayer
+    assert sites["in_monolayer"].notna().all() and sites["in_monolayer"].mean() > 0.8
+    assert len(summary) == 1 and summary.loc[0, "n_atoms"] == ((sites["kind"] == "atom") & sites["in_monolayer"]).sum()
     motifs = read_table(run / "results/motifs/sim/motifs.parquet")
     assert set(motifs["motif"]) == {0, 1}
     features = read_table(run / "results/motifs/sim/features.parquet")
     assert len(features) == len(motifs) and "Z2_0" in features.columns
     scores = read_table(run / "results/evaluation/sim.parquet")
     assert set(scores["kind"]) == {"atom", "centre"}
-    # 360 steps of a small network find most atoms of an unseen image
+    # 600 steps of a small network find most atoms of an unseen image
     assert scores.set_index("kind").loc["atom", "f1"] > 0.7
 
 
