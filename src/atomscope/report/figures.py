@@ -173,10 +173,12 @@ def summary_figure(table: pd.DataFrame, scores: Sequence[pd.DataFrame], metrics:
     ax_train.set_xlabel("step")
     ax_train.set_ylabel("MSE loss")
     twin = ax_train.twinx()
-    for column in [c for c in metrics.columns if c.endswith("_f1")]:
+    scored = [c for c in metrics.columns if c.endswith("_f1")]
+    for column in scored:
         twin.plot(metrics["step"], metrics[column], "o-", label=f"validation {column}")
     twin.set_ylabel("validation F1")
     twin.set_ylim(0, 1.05)
-    twin.legend(loc="lower right", fontsize=8)
+    if scored:
+        twin.legend(loc="lower right", fontsize=8)
     ax_train.set_title("training")
     return fig
