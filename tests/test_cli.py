@@ -74,4 +74,4 @@ def test_analyse_measures_the_pixel_size_from_the_lattice(tmp_path, model):
 def test_a_pixel_size_that_is_neither_number_nor_auto_is_a_usage_error(tmp_path, model, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["analyse", str(tmp_path / "x.npy"), "--model", str(model), "--pixel-size", "0,11"])
-    assert exit_.value.code == 2 and "'0,11' is neither a pixel size in Å/px" in capsys.readouterr().err
+    assert exit_.value.code == 2 and "'0,11': write a positive number of Å/px" in capsys.readouterr().err

@@ -53,6 +53,9 @@ def test_image_grid_places_pixel_centres_at_whole_multiples_of_the_sampling():
     # the last pixel's centre is inside, half a pixel beyond its outer edge is not
     assert grid.contains([69 * 0.137, 69.5 * 0.137 + 1e-9, -0.06, -0.07], [29 * 0.137, 0.0, 0.0, 0.0]).tolist() == [True, False, True, False]
     assert ImageGrid.from_attrs(grid.to_attrs()) == grid
+    # nearest pixel centres, clipped into the grid: 1.644 Å is column 12, 1.71 Å (12.48 px) too
+    rows, cols = grid.nearest_pixel([1.644, 1.71, -3.0, 99.0], [0.959, 0.0, 0.0, 99.0])
+    assert rows.tolist() == [7, 0, 0, 29] and cols.tolist() == [12, 12, 0, 69]
 
 
 @pytest.mark.parametrize("shape, sampling", [((0, 5), 0.1), ((5,), 0.1), ((5, 5), 0.0), ((5, 5), float("nan")), ((5.5, 5), 0.1)])

@@ -43,12 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _pixel_size(text: str) -> float | str:
     """``--pixel-size``: a number [Å/px] or ``auto:...`` text for the reader to measure."""
-    if text.lower().startswith("auto:"):
-        return text
+    from atomscope.io import parse_pixel_size
+
     try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is neither a pixel size in Å/px (e.g. 0.108) nor auto:NAME (e.g. auto:graphene)") from None
+        return parse_pixel_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: {error}") from None
 
 
 def analyse(args: argparse.Namespace) -> Path:

@@ -13,6 +13,7 @@ from scipy.spatial import cKDTree
 
 from atomscope._shared.validation import check_positive
 from atomscope.geometry.triangulate import Network, check_region, check_sites, triangulate
+from atomscope.io import ImageGrid
 
 log = logging.getLogger(__name__)
 
@@ -293,8 +294,7 @@ def _rings_inside(network: Network, sites: pd.DataFrame, mask: np.ndarray, sampl
     rings = network.rings
     centres = rings["centre"].to_numpy()
     radius = np.array([np.hypot(*(xy[members] - xy[c]).T).max() if len(members) else 0.0 for c, members in zip(centres, rings["members"])])
-    rows = np.clip(np.rint(xy[centres, 1] / sampling).astype(int), 0, mask.shape[0] - 1)
-    cols = np.clip(np.rint(xy[centres, 0] / sampling).astype(int), 0, mask.shape[1] - 1)
+    rows, cols = ImageGrid(mask.shape, sampling).nearest_pixel(xy[centres, 0], xy[centres, 1])
     complete = rings["complete"].to_numpy() & (inside[rows, cols] >= radius)
     return Network(bonds=network.bonds, angles=network.angles, rings=rings.assign(complete=complete))
 

@@ -13,7 +13,7 @@ from atomscope._shared.normalisation import normalise
 from atomscope._shared.validation import check_image, check_positive
 from atomscope.inference.readers import Micrograph
 from atomscope.inference.tiling import predict_tiled
-from atomscope.io import ModelSpec
+from atomscope.io import ImageGrid, ModelSpec
 from atomscope.labels import KIND_CHANNELS, MONOLAYER, find_peaks
 
 __all__ = ["rescale_to_sampling", "site_species", "predict_maps", "detect_sites", "analyse_micrograph"]
@@ -121,8 +121,7 @@ def detect_sites(
     sites = pd.concat(tables, ignore_index=True)
     if MONOLAYER in target_names:
         mask = maps[list(target_names).index(MONOLAYER)] >= 0.5
-        rows = np.clip(np.rint(sites["y"].to_numpy() / model_sampling).astype(int), 0, mask.shape[0] - 1)
-        cols = np.clip(np.rint(sites["x"].to_numpy() / model_sampling).astype(int), 0, mask.shape[1] - 1)
+        rows, cols = ImageGrid(mask.shape, model_sampling).nearest_pixel(sites["x"], sites["y"])
         sites["in_monolayer"] = pd.array(mask[rows, cols], dtype="boolean")
     else:
         sites["in_monolayer"] = pd.array([pd.NA] * len(sites), dtype="boolean")

@@ -18,7 +18,7 @@ from atomscope.io.files import (
 )
 from atomscope.io.grid import ImageGrid
 from atomscope.io.model import HEAD_KINDS, MODEL_FORMAT, Head, HeadClass, InputChannel, ModelSpec, Recipe, config_hash, read_model, write_model
-from atomscope.io.samples import SAMPLE_SHEET_OPTIONAL, SAMPLE_SHEET_REQUIRED, read_sample_sheet
+from atomscope.io.samples import SAMPLE_SHEET_OPTIONAL, SAMPLE_SHEET_REQUIRED, parse_pixel_size, read_sample_sheet
 
 __all__ = [
     "DETECTED_KINDS",
@@ -35,6 +35,7 @@ __all__ = [
     "Recipe",
     "atomic_path",
     "config_hash",
+    "parse_pixel_size",
     "read_arrays",
     "read_model",
     "read_sample_sheet",

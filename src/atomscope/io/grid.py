@@ -73,6 +73,12 @@ class ImageGrid:
         """Positions (x, y) [Å] as (x_px, y_px) in pixel-index units (column, row)."""
         return x / self.sampling, y / self.sampling
 
+    def nearest_pixel(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cols) of the pixels whose centres are nearest to (x, y) [Å], clipped into the grid."""
+        height, width = self.shape
+        cols, rows = self.to_px(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        return np.clip(np.rint(rows).astype(int), 0, height - 1), np.clip(np.rint(cols).astype(int), 0, width - 1)
+
     def to_angstrom(self, x_px: Any, y_px: Any) -> tuple[Any, Any]:
         """Positions (x_px, y_px) in pixel-index units as (x, y) [Å]."""
         return x_px * self.sampling, y_px * self.sampling

@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
+from atomscope._shared.normalisation import check_normalisation
 from atomscope.io.files import _json_default, _metadata, atomic_path
 
 __all__ = ["HEAD_KINDS", "MODEL_FORMAT", "Head", "HeadClass", "InputChannel", "ModelSpec", "Recipe", "config_hash", "read_model", "write_model"]
@@ -191,8 +192,6 @@ class ModelSpec:
     scores: Mapping[str, float | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from atomscope._shared.normalisation import check_normalisation
-
         set_ = partial(object.__setattr__, self)
         set_("architecture_args", _plain_json(self.architecture_args, "architecture_args"))
         set_("input_channels", tuple(self.input_channels))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["SAMPLE_SHEET_OPTIONAL", "SAMPLE_SHEET_REQUIRED", "read_sample_sheet"]
+__all__ = ["SAMPLE_SHEET_OPTIONAL", "SAMPLE_SHEET_REQUIRED", "parse_pixel_size", "read_sample_sheet"]
 
 # The sample sheet: required columns, then optional ones with the type of a given value.
 SAMPLE_SHEET_REQUIRED = ("sample", "path")
@@ -68,8 +68,16 @@ def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
     return sheet.set_index("sample", drop=False)
 
 
-def _sheet_pixel_size(text: str, sample: str, path: Path) -> float | str:
-    if text.lower().startswith("auto:"):  # measured from the lattice at inference (auto:graphene, auto:3.16)
+def parse_pixel_size(text: str) -> float | str:
+    """A pixel size as users write it, in the sheet or on the command line: a positive number
+    [Å/px], or ``auto:...`` text (kept as text; the reader measures it from the lattice).
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is neither; the message says what to write.
+    """
+    if text.lower().startswith("auto:"):
         return text
     try:
         value = float(text)
@@ -77,8 +85,16 @@ def _sheet_pixel_size(text: str, sample: str, path: Path) -> float | str:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
         raise ValueError(
-            f"{path}: sample {sample!r} has pixel_size {text!r}; write a positive number of Å/px "
-            "(e.g. 0.108), auto:graphene (or auto:MoS2, auto:2.46, ...) to measure it from the lattice, "
-            "or leave the cell empty when the file is calibrated"
+            "write a positive number of Å/px (e.g. 0.108), or auto:graphene (auto:MoS2, auto:2.46, ...) "
+            "to measure it from the lattice"
         )
     return value
+
+
+def _sheet_pixel_size(text: str, sample: str, path: Path) -> float | str:
+    try:
+        return parse_pixel_size(text)
+    except ValueError as error:
+        raise ValueError(
+            f"{path}: sample {sample!r} has pixel_size {text!r}; {error}, or leave the cell empty when the file is calibrated"
+        ) from None

@@ -13,7 +13,6 @@ noise, a window radius near sigma was 2.5-4.5 times more accurate than a 3x3 win
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 from skimage.feature import peak_local_max

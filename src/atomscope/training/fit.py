@@ -10,10 +10,9 @@ import torch
 
 from atomscope._shared.normalisation import normalise
 from atomscope._shared.seeding import stage_rng
-from atomscope.io import Head, ImageGrid, HeadClass, InputChannel, ModelSpec, Recipe, config_hash
-from atomscope.nets import build_network
+from atomscope.io import Head, HeadClass, ImageGrid, InputChannel, ModelSpec, Recipe, config_hash
 from atomscope.labels import KIND_CHANNELS, MONOLAYER, SPECIES_PREFIX, channel_sites, sites_in_view
-from atomscope.nets import pick_device
+from atomscope.nets import build_network, pick_device
 from atomscope.training.loop import evaluate, seed_torch, train
 
 __all__ = ["fit", "model_heads", "input_channels"]
