@@ -34,6 +34,7 @@ UNITS = {
     "scan_drift": "px/line",
     "scan_drift_angle": "rad",
     "scan_jitter": "px",
+    "offset": "1",
 }
 
 if __name__ == "__main__":

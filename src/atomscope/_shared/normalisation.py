@@ -6,8 +6,14 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from scipy import ndimage
 
-__all__ = ["NORMALISATIONS", "check_normalisation", "normalise", "standardise"]
+__all__ = ["LOCAL_SIGMA_PX", "NORMALISATIONS", "check_normalisation", "local_standardise", "normalise", "standardise"]
+
+#: Width of the local window of :func:`local_standardise` [px] (3.2 Å at 0.1 Å/px: a few lattice periods).
+LOCAL_SIGMA_PX = 32.0
+#: Bound of the locally standardised values: contamination edges and hot pixels stay within it.
+_LOCAL_CLIP = 5.0
 
 
 def standardise(image: np.ndarray) -> np.ndarray:
@@ -24,8 +30,29 @@ def standardise(image: np.ndarray) -> np.ndarray:
     return (image - mean) / std
 
 
+def local_standardise(image: np.ndarray) -> np.ndarray:
+    """Zero local mean and unit local standard deviation per channel of a (C, H, W) image, as float32.
+
+    The local mean and variance are Gaussian-weighted over :data:`LOCAL_SIGMA_PX` pixels, so
+    a bright contamination region, vacuum, an illumination ramp or a thickness gradient each
+    look like their own neighbourhood, not like the image's global statistics (which one
+    bright corner dominates). Values are clipped to +-5.
+    """
+    image = np.asarray(image, dtype=np.float32)
+    if np.any(image.std(axis=(-2, -1)) == 0):
+        raise ValueError("image has a constant channel: nothing to detect")
+    sigma = (0, LOCAL_SIGMA_PX, LOCAL_SIGMA_PX)
+    residual = image - ndimage.gaussian_filter(image, sigma, mode="reflect")
+    local_std = np.sqrt(ndimage.gaussian_filter(residual**2, sigma, mode="reflect"))
+    floor = 1e-3 * np.median(local_std, axis=(-2, -1), keepdims=True) + np.finfo(np.float32).tiny
+    return np.clip(residual / np.maximum(local_std, floor), -_LOCAL_CLIP, _LOCAL_CLIP).astype(np.float32)
+
+
 #: The normalisations a model file may name, each a function (C, H, W) -> float32 (C, H, W).
-NORMALISATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"standardise": standardise}
+NORMALISATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "standardise": standardise,
+    "local": local_standardise,
+}
 
 
 def check_normalisation(name: str) -> str:

@@ -1,6 +1,8 @@
 """Target channels: their names, and which sites of a sites table each one marks.
 
-- ``atoms``: every atom (kind "atom"); ``centres``: every polygon centre (kind "centre");
+- ``atoms``: every atom (kind "atom") of the specimen, not of surface contamination (its
+  hydrocarbon is amorphous and 3D: no resolved columns to find); ``centres``: every polygon
+  centre (kind "centre");
 - ``monolayer``: the mask where exactly one layer covers the pixel (Leist et al. 2022);
 - ``species:<class>``: the sites whose ``species_class`` is <class>, e.g. ``species:Mo``,
   ``species:S2``, ``species:S`` or ``species:vacancy`` in a TMD (Larsen et al.).
@@ -23,6 +25,8 @@ __all__ = ["KIND_CHANNELS", "MONOLAYER", "SPECIES_PREFIX", "channel_sites", "tar
 SPECIES_PREFIX = "species:"
 #: Site kind marked by each kind channel (the channels every model has).
 KIND_CHANNELS = dict(zip(("atoms", "centres"), DETECTED_KINDS))
+#: Species class of surface contamination atoms, which no peak channel marks as atoms.
+CONTAMINATION = "contamination"
 #: The channel of the monolayer mask.
 MONOLAYER = "monolayer"
 
@@ -47,7 +51,10 @@ def target_names(*, monolayer: bool = False, species: Sequence[str] = ()) -> lis
 def channel_sites(sites: pd.DataFrame, name: str) -> pd.Series:
     """Which rows of ``sites`` a peak channel marks: by ``kind`` (atoms, centres) or ``species_class``."""
     if name in KIND_CHANNELS:
-        return sites["kind"] == KIND_CHANNELS[name]
+        marked = sites["kind"] == KIND_CHANNELS[name]
+        if name == "atoms" and "species_class" in sites.columns:
+            marked &= sites["species_class"] != CONTAMINATION
+        return marked
     if name.startswith(SPECIES_PREFIX):
         return sites["species_class"] == name[len(SPECIES_PREFIX) :]
     raise ValueError(f"unknown peak target {name!r}: use atoms, centres or species:<class>")

@@ -18,7 +18,8 @@ log-uniform; the azimuths of astigmatism [0, pi), illumination ramp and scan dri
 [0, 2 pi) are drawn only when their magnitude is non-zero.
 
 The recorded image, per channel: expected = clean x (1 + illumination ramp) + background
-(a smooth field relative to the mean clean intensity), then Poisson counts for the dose,
+(a smooth field relative to the mean clean intensity) + offset (a uniform pedestal relative to
+the mean clean intensity), then Poisson counts for the dose,
 then the detector MTF. In the STEM modes the probe positions carry the scan drift and line
 jitter, and the targets follow the drift (not the jitter).
 """
@@ -32,6 +33,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
+from abtem.core.energy import energy2wavelength
 
 from atomscope.config import defaults, with_defaults
 from atomscope.simulation.hrtem import exit_wave, focal_series
@@ -46,6 +48,7 @@ __all__ = [
     "MODES",
     "channel_names",
     "draw_microscope",
+    "scherzer_defocus",
     "shard_attrs",
     "simulate_model",
     "simulate_shard",
@@ -68,6 +71,7 @@ _DRAWN = (
     ("artefacts", "background_length", False),
     ("artefacts", "scan_drift", False),
     ("artefacts", "scan_jitter", False),
+    ("artefacts", "offset", False),
 )
 #: Azimuths drawn uniformly in [0, period) when their magnitude is non-zero: magnitude key -> (angle key, period [rad]).
 _AZIMUTHS = {
@@ -121,7 +125,8 @@ def draw_microscope(config: Mapping[str, Any], rng: np.random.Generator) -> dict
     [rad], ``semiangle_cutoff`` [mrad], ``focal_spread`` [Å], ``angular_spread`` [mrad],
     ``blur`` [px], ``illumination`` [1], ``illumination_angle`` [rad], ``background`` [1],
     ``background_length`` [Å], ``scan_drift`` [px/line], ``scan_drift_angle`` [rad],
-    ``scan_jitter`` [px]. The lens parameters among them make the image's
+    ``scan_jitter`` [px], ``offset`` [1]; with ``scherzer.probability`` > 0 an uncorrected
+    image replaces ``Cs`` and ``defocus`` (:func:`scherzer_defocus`). The lens parameters among them make the image's
     :class:`.Lens` (:meth:`.Lens.from_params`).
     """
     config = _check_config(config)
@@ -134,7 +139,16 @@ def draw_microscope(config: Mapping[str, Any], rng: np.random.Generator) -> dict
         if key in _AZIMUTHS:
             angle_key, period = _AZIMUTHS[key]
             params[angle_key] = float(rng.uniform(0, period)) if params[key] != 0 else 0.0
+    uncorrected = config["scherzer"]
+    if uncorrected["probability"] > 0 and rng.random() < uncorrected["probability"]:
+        params["Cs"] = _draw(rng, uncorrected["Cs"], "scherzer.Cs")
+        params["defocus"] = scherzer_defocus(params["Cs"], params["energy"])
     return params
+
+
+def scherzer_defocus(Cs: float, energy: float) -> float:
+    """Scherzer defocus sqrt(4/3 Cs lambda) [Å] (underfocus, positive in abTEM's convention) for Cs [Å] > 0 at ``energy`` [eV]."""
+    return float(np.sqrt(4.0 / 3.0 * Cs * energy2wavelength(energy)))
 
 
 def channel_names(config: Mapping[str, Any]) -> list[str]:
@@ -208,7 +222,7 @@ def _record(clean: np.ndarray, params: Mapping[str, Any], sampling: float, rng: 
     background = clean.mean() * smooth_field(
         shape, amplitude=params["background"], length=params["background_length"] / sampling, rng=rng
     )
-    expected = np.clip(clean * gain + background, 0, None)
+    expected = np.clip(clean * gain + background + params["offset"] * clean.mean(), 0, None)
     return np.stack(
         [mtf_blur(poisson_noise(channel, dose=params["dose"], sampling=sampling, rng=rng), sigma=params["blur"]) for channel in expected]
     ).astype(np.float32)

@@ -114,7 +114,8 @@ def smooth_field(
     amplitude : float
         Standard deviation of the field over the image [same unit as the field].
     length : float
-        Correlation length: sigma of the Gaussian filter [px]; the field is periodic.
+        Correlation length: sigma of the Gaussian filter [px], at most a quarter of the
+        larger side; the field is periodic.
     rng : numpy.random.Generator or int or None
         Random source.
 
@@ -129,7 +130,13 @@ def smooth_field(
     height, width = (check_int(n, "shape", 1) for n in shape)
     if amplitude == 0:  # draws nothing, so a disabled field leaves the other draws alone
         return np.zeros((height, width))
-    field = ndimage.gaussian_filter(make_rng(rng).standard_normal((height, width)), length, mode="wrap")
+    # Filtered in Fourier space: exactly periodic, and free of the row/column artefacts that a
+    # truncated, wrapped spatial kernel leaves when `length` approaches the image size (which
+    # the rescaling to `amplitude` below then amplifies into stripes). The length is capped at
+    # a quarter of the larger side, where the field is already one smooth undulation.
+    sigma = min(length, max(height, width) / 4)
+    noise = np.fft.fft2(make_rng(rng).standard_normal((height, width)))
+    field = np.fft.ifft2(ndimage.fourier_gaussian(noise, sigma)).real
     field -= field.mean()
     return field * (amplitude / field.std())
 

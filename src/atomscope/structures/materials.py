@@ -58,6 +58,16 @@ def _config_key(key: str = "") -> Iterator[None]:
         raise ValueError(f"{'.'.join(filter(None, ('structures', key)))}: {err}") from err
 
 
+def _materials(config: Mapping[str, Any]) -> list[str]:
+    """The names of ``structures.material`` (one name, or a list to draw one from per model), checked."""
+    value = config["material"]
+    names = [value] if isinstance(value, str) else list(value)
+    unknown = [name for name in names if name not in MATERIALS]
+    if not names or unknown:
+        raise ValueError(f"structures.material: unknown material(s) {unknown or value!r}; supported: {list(MATERIALS)}")
+    return names
+
+
 def _count(rng: np.random.Generator, bounds) -> int:
     lo, hi = bounds
     return int(rng.integers(lo, hi + 1)) if hi > 0 else 0
@@ -77,8 +87,7 @@ def build_shard(
     [Å], ``monolayer_fraction`` (of the cell area), ``configurations`` (frozen phonons) and ``relaxed``.
     """
     config = with_defaults(config, defaults("structures"))
-    if config["material"] not in MATERIALS:
-        raise ValueError(f"structures.material: unknown material {config['material']!r}; supported: {list(MATERIALS)}")
+    _materials(config)
     sites, models = [], []
     for model in range(first_model, first_model + n_models):
         frame, row = build_model(config, rng=rng)
@@ -90,7 +99,9 @@ def build_shard(
 def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     """One model from a ``structures`` config section: sites and its row of the models table (without ``model``)."""
     config = with_defaults(config, defaults("structures"))
-    material = MATERIALS[config["material"]]
+    names = _materials(config)
+    name = names[0] if len(names) == 1 else str(rng.choice(names))
+    material = MATERIALS[name]
     row = {"n_pores": 0, "radius": np.nan, "radius_spread": np.nan, "mean_bond": np.nan}
     row |= {"twist": np.nan, "strain": np.nan, "second_layer": "", "layer_spacing": np.nan, "relaxed": bool(config["relax"])}
     sites, box, defects, fields = material.build(config, rng)
@@ -109,6 +120,7 @@ def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple
                 box,
                 count=n_clusters,
                 radius=tuple(config["contamination"]["radius"]),
+                aspect=tuple(config["contamination"]["aspect"]),
                 z_base=float(atoms["z"].max()),
                 layer=int(atoms["layer"].max()) + 1,
                 rng=rng,
@@ -126,7 +138,7 @@ def build_model(config: Mapping[str, Any], *, rng: np.random.Generator) -> tuple
     base = sites[sites["configuration"] == 0]
     layers = base.loc[(base["kind"] == "atom") & (base["species_class"] != "contamination"), "layer"]
     return sites, {
-        "material": config["material"],
+        "material": name,
         "cell_x": float(box[0]),
         "cell_y": float(box[1]),
         "n_atoms": int((base["kind"] == "atom").sum()),

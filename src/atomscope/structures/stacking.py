@@ -238,11 +238,12 @@ def contamination(
     z_base: float,
     layer: int,
     rng: int | np.random.Generator | None,
+    aspect: tuple[float, float] = (0.5, 0.5),
 ) -> tuple[pd.DataFrame, list[dict]]:
     """Clusters of amorphous hydrocarbon (C and H at random, >= 1.1 Å apart) on top of a model.
 
-    Each cluster is a half-ellipsoid (radius r in-plane, height r / 2) with r drawn uniformly
-    from ``radius``, at a uniform position, starting 2.5 Å above ``z_base``, filled at
+    Each cluster is a half-ellipsoid (radius r in-plane, height h r) with r drawn uniformly
+    from ``radius`` and h from ``aspect`` (drawn only when it is a range), at a uniform position, starting 2.5 Å above ``z_base``, filled at
     0.09 atoms/Å³ with 30 % H.
 
     Parameters
@@ -259,6 +260,8 @@ def contamination(
         Layer index given to the contamination atoms (one above the top layer).
     rng
         Random generator, or a seed for one.
+    aspect
+        Range (lo, hi) of the height over the radius (default 0.5: a flat cluster).
 
     Returns
     -------
@@ -277,10 +280,11 @@ def contamination(
     xyz, clusters = [], []
     for _ in range(int(count)):
         centre, r = rng.uniform(0.0, 1.0, 2) * box, rng.uniform(lo, hi)
-        n = rng.poisson(_CONTAMINATION_DENSITY * (2.0 / 3.0) * np.pi * r**3 / 2.0)
+        h = aspect[0] if aspect[0] == aspect[1] else rng.uniform(*aspect)
+        n = rng.poisson(_CONTAMINATION_DENSITY * (2.0 / 3.0) * np.pi * r**3 * h)
         u = rng.uniform(-1.0, 1.0, (4 * n, 3))  # rejection from the bounding box of the half-ellipsoid
         u = u[np.einsum("ij,ij->i", u, u) <= 1.0][:n]
-        points = np.column_stack([centre + r * u[:, :2], z_base + _CONTAMINATION_GAP + 0.5 * r * np.abs(u[:, 2])])
+        points = np.column_stack([centre + r * u[:, :2], z_base + _CONTAMINATION_GAP + h * r * np.abs(u[:, 2])])
         xyz.append(points)
         clusters.append({"type": "contamination", "x": float(centre[0]), "y": float(centre[1]), "r": float(r)})
     xyz = np.concatenate(xyz) if xyz else np.zeros((0, 3))
