@@ -227,3 +227,45 @@ def test_leist_preset_is_a_valid_config_of_100_shards():
     validate(config, str(SCHEMA_PATH))
     assert config["datasets"]["train"]["images"] == 5000 and -(-5000 // config["datasets"]["train"]["shard_size"]) == 100
     assert shard_attrs(config["simulation"])["target_names"] == ["atoms", "centres", "monolayer"]
+
+
+@pytest.mark.parametrize("preset", ["carbon_hrtem", "carbon_stem"])
+def test_shipped_model_presets_are_valid_configs(preset):
+    """The recipes of the shipped models validate against the schema and train atoms, centres and the monolayer mask."""
+    values = yaml.safe_load((ROOT / "config" / "presets" / f"{preset}.yaml").read_text())
+    config = copy.deepcopy(CONFIG)
+    for section, value in values.items():
+        config[section] = {**config[section], **value} if isinstance(value, dict) and section != "datasets" else value
+    validate(config, str(SCHEMA_PATH))
+    assert config["preset"] == preset and config["training"]["model"] == preset
+    assert config["training"]["normalisation"] == "local"
+    assert shard_attrs(config["simulation"])["target_names"] == ["atoms", "centres", "monolayer"]
+
+
+def test_scherzer_draws_replace_defocus_and_cs_by_an_uncorrected_lens():
+    """With probability 1 every image gets Cs from the uncorrected range and the Scherzer defocus
+    sqrt(4/3 Cs lambda): 747 Å for Cs = 1 mm at 80 kV (lambda = 0.0418 Å)."""
+    from atomscope.simulation.microscope import draw_microscope, scherzer_defocus
+
+    assert scherzer_defocus(1e7, 80e3) == pytest.approx(746.2, abs=0.5)
+    config = {"mode": "hrtem", "energy": 80e3, "scherzer": {"probability": 1.0, "Cs": [5e6, 1.5e7]}}
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        params = draw_microscope(config, rng)
+        assert 5e6 <= params["Cs"] <= 1.5e7
+        assert params["defocus"] == pytest.approx(np.sqrt(4 / 3 * params["Cs"] * 0.041757), rel=1e-4)
+    plain = draw_microscope({"mode": "hrtem"}, np.random.default_rng(0))
+    assert -80 <= plain["defocus"] <= -40
+
+
+def test_offset_lowers_the_contrast_by_its_pedestal(mos2_stem):
+    """A pedestal of 1x the mean signal adds the mean to every pixel: the mean doubles, the
+    (noise-free, blur-free) image's spread is unchanged."""
+    from atomscope.simulation.microscope import _record
+
+    clean = np.random.default_rng(0).uniform(0.5, 1.5, (1, 64, 64))
+    params = {"illumination": 0.0, "illumination_angle": 0.0, "background": 0.0, "background_length": 20.0, "blur": 0.0, "dose": 1e9}
+    plain = _record(clean, {**params, "offset": 0.0}, 0.1, np.random.default_rng(1))
+    raised = _record(clean, {**params, "offset": 1.0}, 0.1, np.random.default_rng(1))
+    assert raised.mean() / plain.mean() == pytest.approx(2.0, rel=1e-3)
+    assert raised.std() / plain.std() == pytest.approx(1.0, rel=1e-2)

@@ -95,3 +95,18 @@ def test_extxyz_round_trip_keeps_sites_labels_and_configurations(tmp_path, monol
     assert list(first.arrays["species_class"][:2]) == ["C", "C"] and set(first.arrays["kind"]) == {"atom", "centre"}
     assert first.arrays["in_monolayer"].all() and (first.arrays["ring_size"] >= 0).all()
     assert len(frames[1]) == info["n_atoms"]
+
+
+def test_thick_contamination_is_taller_and_the_atoms_target_leaves_it_out(monolayer):
+    """aspect 3 makes clusters 6x as tall as the default 0.5; the atoms channel marks the
+    layer's atoms and none of the contamination (no resolved columns)."""
+    from atomscope.labels import channel_sites
+
+    sites, info = monolayer
+    flat, _ = contamination(info["cell"], count=1, radius=(6.0, 6.0), z_base=0.0, layer=1, rng=0)
+    tall, _ = contamination(info["cell"], count=1, radius=(6.0, 6.0), z_base=0.0, layer=1, rng=0, aspect=(3.0, 3.0))
+    assert (tall["z"].max() - 2.5) / (flat["z"].max() - 2.5) == pytest.approx(6.0, rel=0.15)
+    assert len(tall) / len(flat) == pytest.approx(6.0, rel=0.15)  # the same density in 6x the volume
+    both = pd.concat([sites, tall], ignore_index=True)
+    marked = both[channel_sites(both, "atoms")]
+    assert len(marked) == (sites["kind"] == "atom").sum() and "contamination" not in set(marked["species_class"])

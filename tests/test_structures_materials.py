@@ -110,5 +110,17 @@ def test_models_that_cannot_be_built_stop_naming_the_key(override, key):
 
 def test_the_material_registry_is_what_the_schema_offers():
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    assert list(MATERIALS) == schema["properties"]["structures"]["properties"]["material"]["enum"]
+    assert list(MATERIALS) == schema["definitions"]["material"]["enum"]
     assert [name for name, material in MATERIALS.items() if material.carbon] == ["amorphous_carbon", "graphene"]
+
+
+def test_a_list_of_materials_draws_one_per_model():
+    config = {**SMALL, "material": ["graphene", "amorphous_carbon"]}
+    sites, models = build_shard(config, n_models=12, first_model=0, rng=stage_rng(2, "structures", 0))
+    assert set(models["material"]) == {"graphene", "amorphous_carbon"}
+    graphene = models.loc[models["material"] == "graphene", "model"]
+    # graphene models hold only hexagons; amorphous ones other rings too
+    rings = sites[(sites["kind"] == "centre") & sites["model"].isin(graphene)]["ring_size"]
+    assert set(rings) == {6}
+    with pytest.raises(ValueError, match=r"structures.material: unknown material\(s\) \['glass'\]"):
+        build_shard({**config, "material": ["graphene", "glass"]}, n_models=1, first_model=0, rng=stage_rng(2, "structures", 0))

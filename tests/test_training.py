@@ -1,9 +1,10 @@
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from atomscope.nets import ResUNet, build_network
-from atomscope.training.dataset import random_batch, standardise
+from atomscope.training.dataset import augment, standardise
 from atomscope.io import ImageGrid
 from atomscope.labels import detection_scores, score_sites
 
@@ -48,12 +49,16 @@ def test_standardise_and_constant_image():
         standardise(np.ones((1, 4, 4)))
 
 
-def test_random_batch_applies_the_same_transform_to_image_and_target():
+def test_augment_applies_the_same_transform_to_image_and_target():
     rng = np.random.default_rng(0)
-    images = rng.normal(size=(3, 1, 32, 32)).astype(np.float32)
-    x, y = random_batch(images, images.copy(), batch_size=16, crop_px=16, rng=rng)
-    assert x.shape == (16, 1, 16, 16)
-    np.testing.assert_array_equal(x, y)
+    image = rng.normal(size=(1, 32, 32)).astype(np.float32)
+    seen = set()
+    for _ in range(40):
+        x, y = augment(image, image.copy(), crop_px=16, rng=rng)
+        assert x.shape == (1, 16, 16)
+        np.testing.assert_array_equal(x, y)
+        seen.add(x.tobytes())
+    assert len(seen) == 40  # crops, rotations and flips differ
 
 
 def test_resunet_keeps_the_image_size_and_rejects_bad_sizes():
@@ -91,27 +96,46 @@ def test_resunet_learns_to_mark_bright_spots():
     assert s["f1"] > 0.9
 
 
-def test_fit_trains_on_extra_target_channels_and_scores_the_species_peaks(mos2_stem):
-    """Shards with monolayer and species channels train; species channels are scored, the mask is not."""
+@pytest.fixture
+def mos2_shards(tmp_path_factory, mos2_stem):
+    """Two simulated MoS2 ADF-STEM shards on disk (3 images each) with their structures."""
     from atomscope._shared.seeding import stage_rng
+    from atomscope.io import write_arrays
     from atomscope.simulation.microscope import shard_attrs, simulate_shard
     from atomscope.structures.materials import build_shard
-    from atomscope.training.fit import fit
 
-    simulation = mos2_stem
-    sites, models = build_shard({"material": "MoS2", "cell": [20.0, 20.0]}, n_models=3, first_model=0, rng=stage_rng(0, "structures"))
-    arrays, _ = simulate_shard(sites, models, simulation, stage_rng(0, "simulation"))
-    config = {
-        "architecture": {"kind": "resunet", "base_channels": 4, "depth": 2},
-        "steps": 3,
-        "batch_size": 2,
-        "crop_px": 32,
-        "learning_rate": 1e-3,
-        "eval_every": 3,
-        "validation": {"images": 1, "threshold": 0.4, "min_distance": 0.7, "match_radius": 0.5},
-        "seed": 0,
-    }
-    net, spec, metrics = fit(arrays, shard_attrs(simulation), sites, models, config, device=torch.device("cpu"))
+    folder = tmp_path_factory.mktemp("shards")
+    paths, all_sites, all_models = [], [], []
+    for shard in range(2):
+        sites, models = build_shard({"material": "MoS2", "cell": [20.0, 20.0]}, n_models=3, first_model=3 * shard, rng=stage_rng(0, "structures", shard))
+        arrays, _ = simulate_shard(sites, models, mos2_stem, stage_rng(0, "simulation", shard))
+        paths.append(folder / f"{shard}.h5")
+        write_arrays(paths[-1], arrays, attrs=shard_attrs(mos2_stem))
+        all_sites.append(sites)
+        all_models.append(models)
+    return paths, pd.concat(all_sites, ignore_index=True), pd.concat(all_models, ignore_index=True)
+
+
+_TINY = {
+    "architecture": {"kind": "resunet", "base_channels": 4, "depth": 2},
+    "steps": 3,
+    "batch_size": 2,
+    "crop_px": 32,
+    "learning_rate": 1e-3,
+    "eval_every": 3,
+    "validation": {"images": 1, "threshold": 0.4, "min_distance": 0.7, "match_radius": 0.5},
+    "seed": 0,
+}
+
+
+def test_fit_trains_on_extra_target_channels_and_scores_the_species_peaks(mos2_shards):
+    """Shards with monolayer and species channels train; species channels are scored, the mask is not."""
+    from atomscope.training import fit, index_shards
+
+    paths, sites, models = mos2_shards
+    index = index_shards(paths)
+    assert len(index) == 6 and index.shape == (1, 5, 64, 64)
+    net, spec, metrics = fit(index, sites, models, _TINY, device=torch.device("cpu"))
     assert spec.head_names == ["atoms", "centres", "monolayer", "species:Mo", "species:S2"]
     assert {"atoms_f1", "species:Mo_f1", "species:S2_recall"} <= set(metrics.columns)
     assert not any(c.startswith("monolayer") for c in metrics.columns)
@@ -126,10 +150,95 @@ def test_fit_trains_on_extra_target_channels_and_scores_the_species_peaks(mos2_s
     }
     assert spec.architecture == "resunet" and spec.architecture_args == {"base_channels": 4, "depth": 2}
     assert spec.channel_names == ["adf"] and spec.normalisation == "standardise"
-    assert spec.pixel_size == pytest.approx(arrays["sampling"][:-1].mean())
-    assert spec.recipe.training == config and spec.recipe.data_hash is None and spec.recipe.preset is None
+    assert spec.pixel_size == pytest.approx(index.sampling[:-1].mean())
+    assert spec.recipe.training["steps"] == 3 and spec.recipe.training["normalisation"] == "standardise"
+    assert spec.recipe.data_hash is None and spec.recipe.preset is None
     assert spec.scores["atoms_f1"] == pytest.approx(metrics.iloc[-1]["atoms_f1"])
     assert net(torch.zeros(1, spec.in_channels, 32, 32)).shape[1] == spec.out_channels
+
+
+def test_crops_are_streamed_the_same_whatever_the_workers(mos2_shards):
+    """Crop k depends on (seed, k) alone: two DataLoader workers give the crops one process gives."""
+    from atomscope.training import CropDataset, index_shards
+
+    index = index_shards(mos2_shards[0])
+    crops = CropDataset(index, np.arange(5), normalisation="local", crop_px=32, seed=3, length=8)
+    alone = [crops[k][0].numpy() for k in range(8)]
+    loader = torch.utils.data.DataLoader(crops, batch_size=4, num_workers=2)
+    together = np.concatenate([x.numpy() for x, _ in loader])
+    np.testing.assert_array_equal(np.stack(alone), together)
+    assert len({a.tobytes() for a in alone}) == 8
+    with pytest.raises(ValueError, match="cannot hold out 6 of 6 images"):
+        index.split(6)
+
+
+def test_a_killed_training_resumes_at_its_step_with_its_optimiser_state(mos2_shards, tmp_path):
+    """Train 4 steps with a checkpoint every 2, stop after 2; the rerun starts at step 2 with
+    the saved weights and Adam moments and ends where an uninterrupted run ends."""
+    from atomscope.training import fit, index_shards
+    from atomscope.training import loop
+
+    paths, sites, models = mos2_shards
+    index = index_shards(paths)
+    config = {**_TINY, "steps": 4, "eval_every": 2, "checkpoint_every": 2}
+    straight, _, straight_metrics = fit(index, sites, models, config, device=torch.device("cpu"))
+
+    checkpoint = tmp_path / "checkpoint.pt"
+    saved = loop._save
+
+    def save_then_die(*args, **kwargs):
+        saved(*args, **kwargs)
+        raise KeyboardInterrupt  # the job is killed right after its first checkpoint
+
+    loop._save = save_then_die
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fit(index, sites, models, config, device=torch.device("cpu"), checkpoint=checkpoint)
+    finally:
+        loop._save = saved
+    state = torch.load(checkpoint, weights_only=True)
+    assert state["step"] == 2 and len(state["optimiser"]["state"]) > 0 and state["optimiser"]["state"][0]["step"] == 2
+    resumed, _, metrics = fit(index, sites, models, config, device=torch.device("cpu"), checkpoint=checkpoint)
+    assert metrics["step"].tolist() == [2, 4]
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
+        torch.testing.assert_close(a, b)
+    assert metrics["atoms_f1"].tolist() == straight_metrics["atoms_f1"].tolist()
+    # another config does not resume from this run's checkpoint
+    _, _, other = fit(index, sites, models, {**config, "learning_rate": 2e-3}, device=torch.device("cpu"), checkpoint=checkpoint)
+    assert other["step"].tolist() == [2, 4]
+
+
+@pytest.mark.parametrize("architecture", [{"kind": "resunet", "base_channels": 8, "depth": 2}, {"kind": "msdnet", "depth": 20, "width": 2}])
+def test_a_tiny_network_overfits_one_batch(architecture):
+    """Both architectures drive the loss on one fixed batch of spots to a small fraction of its start."""
+    from atomscope.simulation.targets import gaussian_heatmap
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(1)
+    target = np.stack([gaussian_heatmap(rng.uniform(2, 30, (12, 2)), (32, 32), 1.0, sigma=1.2)[None] for _ in range(4)])
+    image = target + 0.1 * rng.normal(size=target.shape).astype(np.float32)
+    net = build_network(architecture, 1, 1)
+    optimiser = torch.optim.AdamW(net.parameters(), lr=5e-3)
+    x, y = torch.from_numpy(image.astype(np.float32)), torch.from_numpy(target)
+    losses = []
+    for _ in range(300):
+        loss = torch.nn.functional.mse_loss(net(x), y)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.1 * losses[0]
+
+
+def test_msdnet_keeps_any_image_size_and_cycles_its_dilations():
+    from atomscope.nets import MSDNet
+
+    net = MSDNet(2, 3, depth=12, width=1, max_dilation=5)
+    assert net(torch.zeros(1, 2, 30, 41)).shape == (1, 3, 30, 41)
+    assert [layer.dilation[0] for layer in net.layers] == [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2]
+    assert [layer.in_channels for layer in net.layers][:3] == [2, 3, 4] and net.head.in_channels == 14
+    with pytest.raises(ValueError, match="resunet: `depth` counts down-samplings"):
+        build_network({"kind": "resunet", "base_channels": 4, "depth": 100}, 1, 1)
 
 
 def test_input_channels_carry_the_defocus_offsets_of_a_focal_series():
@@ -138,3 +247,21 @@ def test_input_channels_carry_the_defocus_offsets_of_a_focal_series():
     focal = input_channels(["hrtem_df+0", "hrtem_df+50"], {"defocus_offsets": [0.0, 50.0]})
     assert [(c.name, c.defocus_offset) for c in focal] == [("hrtem_df+0", 0.0), ("hrtem_df+50", 50.0)]
     assert [(c.name, c.defocus_offset) for c in input_channels(["hrtem"], {"defocus_offsets": [0.0]})] == [("hrtem", None)]
+
+
+def test_local_standardisation_sees_the_lattice_next_to_a_bright_contamination_corner():
+    """A weak lattice beside a corner 50x brighter: global standardisation leaves the lattice a
+    sliver of the range, local standardisation gives it unit contrast far from the corner."""
+    from atomscope._shared.normalisation import local_standardise, standardise
+
+    y, x = np.mgrid[0:256, 0:256]
+    lattice = 1 + 0.1 * np.cos(2 * np.pi * x / 20) * np.cos(2 * np.pi * y / 20)
+    image = lattice.copy()
+    image[180:, 180:] += 50.0
+    far = (slice(0, 80), slice(0, 80))  # beyond the reach (3 x 32 px) of the local window
+    local, global_ = local_standardise(image[None])[0], standardise(image[None])[0]
+    assert local[far].std() == pytest.approx(1.0, rel=0.05) and abs(local[far].mean()) < 0.05
+    assert global_[far].std() < 0.02
+    assert local.min() >= -5 and local.max() <= 5
+    with pytest.raises(ValueError, match="constant"):
+        local_standardise(np.ones((1, 8, 8)))

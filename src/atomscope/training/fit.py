@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 import torch
 
-from atomscope._shared.normalisation import normalise
-from atomscope._shared.seeding import stage_rng
+from atomscope.config import defaults, with_defaults
 from atomscope.io import Head, HeadClass, ImageGrid, InputChannel, ModelSpec, Recipe, config_hash
 from atomscope.labels import KIND_CHANNELS, MONOLAYER, SPECIES_PREFIX, channel_sites, sites_in_view
-from atomscope.nets import build_network, pick_device
+from atomscope.nets import ARCHITECTURE_ARGS, build_network, pick_device
+from atomscope.training.dataset import CropDataset, ShardIndex, read_images
 from atomscope.training.loop import evaluate, seed_torch, train
 
 __all__ = ["fit", "model_heads", "input_channels"]
 
-#: The normalisation fit applies to every image (and stores in the model file).
-NORMALISATION = "standardise"
 #: Metrics columns that are not validation scores.
 _NOT_SCORES = {"step", "train_loss", "seconds"}
 
@@ -70,8 +70,7 @@ def _validation_truth(
 
 
 def fit(
-    arrays: Mapping[str, np.ndarray],
-    attrs: Mapping[str, Any],
+    index: ShardIndex,
     sites: pd.DataFrame,
     models: pd.DataFrame,
     config: Mapping[str, Any],
@@ -79,13 +78,15 @@ def fit(
     device: torch.device | None = None,
     data_config: Mapping[str, Any] | None = None,
     preset: str | None = None,
+    checkpoint: str | os.PathLike | None = None,
 ) -> tuple[torch.nn.Module, ModelSpec, pd.DataFrame]:
     """Train on all but the last ``validation.images`` images and validate on those.
 
     Parameters
     ----------
-    arrays, attrs : dict
-        Simulation shards from :func:`atomscope.training.dataset.load_shards`.
+    index : ShardIndex
+        The simulation shards (:func:`atomscope.training.index_shards`); training crops are
+        streamed from them by a DataLoader with ``config["workers"]`` worker processes.
     sites, models : DataFrame
         The structures of the shards' images (truth for validation, species for the heads).
     config : mapping
@@ -97,6 +98,9 @@ def fit(
         hashed into the model's recipe; default: the config stored in the shards' ``attrs``.
     preset : str, optional
         Name of the config preset, recorded in the recipe.
+    checkpoint : path, optional
+        Checkpoint file: written every ``checkpoint_every`` steps, resumed from when it holds
+        this run (same training config and data); see :func:`atomscope.training.train`.
 
     Returns
     -------
@@ -109,25 +113,35 @@ def fit(
         One row per evaluation.
     """
     device = device or pick_device()
-    validation = config["validation"]
-    n_val = validation["images"]
-    n = len(arrays["images"])
-    if n_val >= n:
-        raise ValueError(f"training.validation.images={n_val} leaves no training images out of {n}; raise datasets.train.images")
-    images = np.stack([normalise(image, NORMALISATION) for image in arrays["images"]])
-    targets = arrays["targets"]
-    target_names = list(attrs["target_names"])
-    sampling = arrays["sampling"]
-    truth = _validation_truth(sites, models, arrays["model"][-n_val:], images.shape[-2:], sampling[-n_val:], target_names)
+    config = with_defaults(config, defaults("training"))
+    validation, normalisation = config["validation"], config["normalisation"]
+    train_numbers, val_numbers = index.split(validation["images"])
+    target_names = list(index.attrs["target_names"])
+    val_images, _ = read_images(index, val_numbers, normalisation)
+    val_sampling = index.sampling[val_numbers]
+    truth = _validation_truth(sites, models, index.model[val_numbers], index.shape[-2:], val_sampling, target_names)
     seed_torch(config["seed"])
-    net = build_network(config["architecture"], images.shape[1], len(target_names)).to(device)
+    net = build_network(config["architecture"], index.shape[0], len(target_names)).to(device)
+    data_config = dict(index.attrs.get("config", {}) if data_config is None else data_config)
+    crops = CropDataset(
+        index, train_numbers, normalisation=normalisation, crop_px=config["crop_px"], seed=config["seed"],
+        length=config["steps"] * config["batch_size"],
+    )
+
+    def batches(start: int) -> torch.utils.data.DataLoader:
+        """Batches from step ``start`` + 1 on: crops start * batch_size, ... in order."""
+        subset = torch.utils.data.Subset(crops, range(start * config["batch_size"], len(crops)))
+        return torch.utils.data.DataLoader(
+            subset, batch_size=config["batch_size"], shuffle=False, num_workers=config["workers"],
+            pin_memory=device.type == "cuda", persistent_workers=False,
+        )
 
     def evaluate_fn(net: torch.nn.Module) -> dict[str, float]:
         return evaluate(
             net,
-            images[-n_val:],
+            val_images,
             truth,
-            sampling[-n_val:],
+            val_sampling,
             target_names=target_names,
             device=device,
             threshold=validation["threshold"],
@@ -137,27 +151,25 @@ def fit(
 
     rows = train(
         net,
-        images[:-n_val],
-        targets[:-n_val],
+        batches,
         steps=config["steps"],
-        batch_size=config["batch_size"],
-        crop_px=config["crop_px"],
         learning_rate=config["learning_rate"],
         eval_every=config["eval_every"],
         evaluate_fn=evaluate_fn,
-        rng=stage_rng(config["seed"], "training"),
         device=device,
+        checkpoint=checkpoint,
+        checkpoint_every=config["checkpoint_every"],
+        run_key=config_hash({"training": config, "data": data_config, "shards": [Path(p).name for p in index.paths]}),
     )
-    data_config = dict(attrs.get("config", {}) if data_config is None else data_config)
-    architecture = dict(config["architecture"])
+    kind = config["architecture"]["kind"]
     spec = ModelSpec(
-        architecture=architecture.pop("kind"),
-        architecture_args=architecture,
-        input_channels=input_channels(list(attrs["channel_names"]), data_config.get("simulation")),
+        architecture=kind,
+        architecture_args={key: config["architecture"][key] for key in ARCHITECTURE_ARGS[kind]},
+        input_channels=input_channels(list(index.attrs["channel_names"]), data_config.get("simulation")),
         heads=model_heads(target_names, sites),
-        pixel_size=float(np.mean(sampling[:-n_val])),
-        normalisation=NORMALISATION,
-        recipe=Recipe(preset=preset, data_hash=config_hash(data_config) if data_config else None, training=config),
+        pixel_size=float(np.mean(index.sampling[train_numbers])),
+        normalisation=normalisation,
+        recipe=Recipe(preset=preset, data_hash=config_hash(data_config) if data_config else None, training=dict(config)),
         scores={k: v for k, v in rows[-1].items() if k not in _NOT_SCORES},
     )
     return net.cpu(), spec, pd.DataFrame(rows)

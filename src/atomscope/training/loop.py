@@ -1,21 +1,27 @@
-"""Training loop in the shape of torchvision's reference scripts: train and evaluate.
+"""Training loop in the shape of torchvision's reference scripts: train (with checkpoints and
+resume) and evaluate.
 
-The trained model is written by :func:`atomscope.io.write_model` (safetensors + spec)."""
+The trained model is written by :func:`atomscope.io.write_model` (safetensors + spec).
+"""
 
 from __future__ import annotations
 
 import logging
+import math
+import os
+import sys
 import time
-from typing import Any, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from atomscope.labels import detection_scores, find_peaks
-from atomscope.training.dataset import random_batch
 
-__all__ = ["seed_torch", "train", "evaluate", "predict_images"]
+__all__ = ["seed_torch", "train", "evaluate", "predict_images", "warmup_cosine"]
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +35,7 @@ def seed_torch(seed: int) -> None:
 
 @torch.inference_mode()
 def predict_images(net: nn.Module, images: np.ndarray, *, device: torch.device, batch_size: int = 4) -> np.ndarray:
-    """Heat maps (N, K, H, W) of standardised images (N, C, H, W) whose sides divide by 2**depth."""
+    """Heat maps (N, K, H, W) of normalised images (N, C, H, W) whose sides divide by the network's stride."""
     net.eval()
     out = [
         net(torch.from_numpy(np.ascontiguousarray(images[i : i + batch_size])).to(device)).float().cpu().numpy()
@@ -73,45 +79,79 @@ def evaluate(
     return scores
 
 
+def warmup_cosine(steps: int, warmup: float = 0.05, floor: float = 0.05) -> Callable[[int], float]:
+    """Learning-rate factor of step s: linear warm-up over the first ``warmup`` of the steps, then a
+    cosine from 1 down to ``floor`` at the last step."""
+    n_warm = max(1, int(warmup * steps))
+
+    def factor(step: int) -> float:
+        if step < n_warm:
+            return (step + 1) / n_warm
+        progress = min(1.0, (step - n_warm) / max(1, steps - n_warm))
+        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return factor
+
+
 def train(
     net: nn.Module,
-    images: np.ndarray,
-    targets: np.ndarray,
+    batches: Callable[[int], Iterable[tuple[torch.Tensor, torch.Tensor]]],
     *,
     steps: int,
-    batch_size: int,
-    crop_px: int,
     learning_rate: float,
     eval_every: int,
     evaluate_fn: Callable[[nn.Module], Mapping[str, float]],
-    rng: np.random.Generator,
     device: torch.device,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 500,
+    run_key: str = "",
+    weight_decay: float = 1e-4,
 ) -> list[dict[str, Any]]:
-    """Adam on the mean squared error between predicted and target heat maps.
+    """AdamW on the mean squared error between predicted and target maps, with warm-up and cosine decay.
 
-    ``images`` must be standardised. Every ``eval_every`` steps (and after the last step)
-    ``evaluate_fn(net)`` adds validation scores. Returns one dict per evaluation with the
-    step, the mean training loss since the previous evaluation and the scores.
+    ``batches(start)`` yields the (image, target) batches of steps ``start`` + 1, ``start`` + 2,
+    ... (e.g. a DataLoader over :class:`.CropDataset` from crop ``start * batch_size``). Every
+    ``eval_every`` steps (and after the last) ``evaluate_fn(net)`` adds validation scores. On
+    CUDA the forward pass runs in bfloat16 (mixed precision).
+
+    With ``checkpoint`` (a file path), the weights, optimiser, schedule and the rows so far are
+    written there every ``checkpoint_every`` steps, and a run that finds a checkpoint with the
+    same ``run_key`` (a hash of the training config and its data) resumes from its step; a
+    checkpoint of another run is ignored and overwritten.
+
+    Returns one dict per evaluation with the step, the mean training loss since the previous
+    evaluation, the seconds spent training so far and the scores.
     """
     net.to(device)
-    optimiser = torch.optim.Adam(net.parameters(), lr=learning_rate)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=steps, eta_min=learning_rate / 20)
+    optimiser = torch.optim.AdamW(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_cosine(steps))
+    state = _resume(checkpoint, run_key, net, optimiser, schedule)
+    start, rows, losses, spent = state["step"], state["rows"], state["losses"], state["seconds"]
+    if start:
+        log.info("resuming from step %d of %d (%s)", start, steps, checkpoint)
     loss_fn = nn.MSELoss()
-    rows: list[dict[str, Any]] = []
-    losses: list[float] = []
-    start = time.perf_counter()
-    for step in range(1, steps + 1):
+    amp = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    began = time.perf_counter() - spent
+    progress = tqdm(total=steps, initial=start, desc="training", unit="step", file=sys.stderr, mininterval=10, disable=None)
+    step = start
+    for x, y in batches(start):
+        if step >= steps:
+            break
+        step += 1
         net.train()
-        x, y = random_batch(images, targets, batch_size=batch_size, crop_px=crop_px, rng=rng)
-        loss = loss_fn(net(torch.from_numpy(x).to(device)), torch.from_numpy(y).to(device))
+        with amp:
+            prediction = net(x.to(device, non_blocking=True))
+        loss = loss_fn(prediction.float(), y.to(device, non_blocking=True))
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
         schedule.step()
         losses.append(loss.item())
+        progress.update()
+        progress.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
         if step % eval_every == 0 or step == steps:
-            row = {"step": step, "train_loss": float(np.mean(losses)), "seconds": time.perf_counter() - start}
-            row.update(evaluate_fn(net))
+            row = {"step": step, "train_loss": float(np.mean(losses)), "seconds": time.perf_counter() - began}
+            row.update({k: float(v) for k, v in evaluate_fn(net).items()})
             rows.append(row)
             losses = []
             log.info(
@@ -122,4 +162,44 @@ def train(
                 "  ".join(f"{k} {v:.3f}" for k, v in row.items() if k.endswith("_f1")),
                 row["seconds"],
             )
+        if checkpoint is not None and (step % checkpoint_every == 0) and step < steps:
+            _save(checkpoint, run_key, step, net, optimiser, schedule, rows, losses, time.perf_counter() - began)
+    progress.close()
+    if step < steps:
+        raise ValueError(f"the training data ran out after {step} of {steps} steps")
     return rows
+
+
+def _save(path, run_key, step, net, optimiser, schedule, rows, losses, seconds) -> None:
+    """Write a checkpoint atomically (a killed job never leaves half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    state = {
+        "run_key": run_key,
+        "step": step,
+        "net": net.state_dict(),
+        "optimiser": optimiser.state_dict(),
+        "schedule": schedule.state_dict(),
+        "rows": rows,
+        "losses": losses,
+        "seconds": seconds,
+    }
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def _resume(path, run_key, net, optimiser, schedule) -> dict[str, Any]:
+    """Load a checkpoint of this run into net, optimiser and schedule; the state to go on from."""
+    fresh = {"step": 0, "rows": [], "losses": [], "seconds": 0.0}
+    if path is None or not Path(path).exists():
+        return fresh
+    # weights_only: tensors, numbers, strings and containers only; a checkpoint runs no code
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("run_key") != run_key:
+        log.info("%s belongs to another training run (config or data changed): starting afresh", path)
+        return fresh
+    net.load_state_dict(state["net"])
+    optimiser.load_state_dict(state["optimiser"])
+    schedule.load_state_dict(state["schedule"])
+    return {k: state[k] for k in fresh}
