@@ -1,6 +1,7 @@
 """Detect atoms and polygon centres in one sample with the trained model.
 
-Inputs: ``image`` (any supported micrograph file), ``model`` (model.safetensors). Outputs: ``maps``
+Inputs: ``image`` (any supported micrograph file), ``model`` (model.safetensors: the sample's
+own, a shipped one, or the one the train rule makes). Outputs: ``maps``
 (HDF5: preprocessed frames and heat maps at the model's pixel size) and ``sites`` (Parquet:
 one row per detected site). Config: ``inference``; the sample sheet's ``pixel_size``.
 """
@@ -17,7 +18,7 @@ if __name__ == "__main__":
     torch.set_num_threads(snakemake.threads)
     cfg = snakemake.params.inference
     micrograph = read_micrograph(snakemake.input.image, pixel_size=snakemake.params.pixel_size, pixel_size_from="sheet")
-    spec, net = load_model(snakemake.input.model[0])
+    spec, net = load_model(snakemake.input.model)
     frames = micrograph.frames
     log.info("%s: %d frame(s) of %s px at %.4f Å/px (pixel size from the %s)", micrograph.path, len(frames), frames.shape[1:], micrograph.sampling, micrograph.source)
     images, maps, sites = analyse_micrograph(micrograph, spec, net, cfg, device=pick_device())

@@ -7,19 +7,23 @@ Config: ``report``.
 import matplotlib.pyplot as plt
 
 from atomscope.io import ImageGrid, read_arrays, read_table
+from atomscope.labels import MONOLAYER
 from atomscope.logs import configure_logging
 from atomscope.report import motif_figure, overlay_figure, statistics_figure
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
     cfg = snakemake.params.report
-    arrays, attrs = read_arrays(snakemake.input.maps, ["images"])
+    arrays, attrs = read_arrays(snakemake.input.maps, ["images", "maps"])
     image, sampling = arrays["images"][0, 0], ImageGrid.from_attrs(attrs["model_grid"]).sampling
+    heads = attrs["target_names"]
+    monolayer = arrays["maps"][0, heads.index(MONOLAYER)] >= 0.5 if MONOLAYER in heads else None
     tables = {name: read_table(snakemake.input[name]) for name in ("sites", "bonds", "angles", "rings", "summary", "motifs")}
     first = {name: tables[name][tables[name]["frame"] == 0] for name in ("sites", "bonds", "rings", "motifs")}
     figures = {
         "overlay": overlay_figure(
-            image, sampling, first["sites"].reset_index(drop=True), first["bonds"], first["rings"], cmap=cfg["ring_colormap"]
+            image, sampling, first["sites"].reset_index(drop=True), first["bonds"], first["rings"], cmap=cfg["ring_colormap"],
+            monolayer=monolayer,
         ),
         "statistics": statistics_figure(tables["bonds"], tables["angles"], tables["rings"], tables["summary"]),
         "motifs": motif_figure(image, sampling, first["motifs"]),

@@ -20,7 +20,7 @@ if __name__ == "__main__":
     scores = [read_table(path) for path in snakemake.input.scores]
     table = summary_table(summaries, scores)
     table.to_csv(snakemake.output.table, sep="\t", index=False, float_format="%.4g")
-    figure = summary_figure(table, scores, read_table(snakemake.input.metrics[0]))
+    figure = summary_figure(table, scores, read_table(snakemake.input.metrics))
     figure.savefig(snakemake.output.figure, dpi=cfg["dpi"])
     plt.close(figure)
     log.info("\n%s", table.to_string(index=False))

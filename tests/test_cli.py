@@ -75,3 +75,28 @@ def test_a_pixel_size_that_is_neither_number_nor_auto_is_a_usage_error(tmp_path,
     with pytest.raises(SystemExit) as exit_:
         main(["analyse", str(tmp_path / "x.npy"), "--model", str(model), "--pixel-size", "0,11"])
     assert exit_.value.code == 2 and "'0,11': write a positive number of Å/px" in capsys.readouterr().err
+
+
+def test_models_lists_the_shipped_ones_and_analyse_uses_the_default(tmp_path, model, monkeypatch, capsys):
+    """`atomscope models` reads every model file of the shipped folder; `analyse` without --model
+    takes carbon_hrtem from it, --model NAME picks another, an unknown name lists what there is."""
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    for name in ("carbon_hrtem", "carbon_stem"):
+        (shipped / f"{name}.safetensors").write_bytes(model.read_bytes())
+    monkeypatch.setenv("ATOMSCOPE_MODELS", str(shipped))
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("carbon_hrtem (default): resunet, input hrtem at 0.100 Å/px")
+    assert lines[1].startswith("carbon_stem: ") and "heads atoms, centres" in lines[1]
+    image = gaussian_heatmap(np.random.default_rng(0).uniform(1, 11, (40, 2)), (128, 128), 0.1) + 0.1
+    np.save(tmp_path / "img.npy", image)
+    assert main(["analyse", str(tmp_path / "img.npy"), "--pixel-size", "0.1", "--tile-px", "64"]) == 0
+    meta = read_table_meta(tmp_path / "img_atomscope" / "sites.parquet")
+    assert meta["config"]["model"] == str(shipped / "carbon_hrtem.safetensors")
+    assert (tmp_path / "img_atomscope" / "overlay.png").stat().st_size > 10_000
+    assert main(["analyse", str(tmp_path / "img.npy"), "--pixel-size", "0.1", "--model", "carbon_stem", "--out", str(tmp_path / "b")]) == 0
+    assert read_table_meta(tmp_path / "b" / "sites.parquet")["config"]["model"].endswith("carbon_stem.safetensors")
+    assert main(["analyse", str(tmp_path / "img.npy"), "--pixel-size", "0.1", "--model", "graphite"]) == 2
+    err = capsys.readouterr().err
+    assert "graphite: neither a model file nor a shipped model; shipped models: ['carbon_hrtem', 'carbon_stem']" in err

@@ -28,8 +28,14 @@ def read_sheet_row(tmp_path: Path, row: str):
 
 def test_absent_optional_columns_are_none(tmp_path):
     sheet = read_sample_sheet(write_sheet(tmp_path / "s.tsv", "sample\tpath", "a\tx.dm3", "b\ty.tif"))
-    assert list(sheet.columns) == ["sample", "path", "pixel_size", "truth"]
+    assert list(sheet.columns) == ["sample", "path", "pixel_size", "truth", "model"]
     assert sheet["pixel_size"].tolist() == [None, None] and sheet["truth"].tolist() == [None, None]
+    assert sheet["model"].tolist() == [None, None]
+
+
+def test_a_sample_names_its_model(tmp_path):
+    sheet = read_sample_sheet(write_sheet(tmp_path / "s.tsv", "sample\tpath\tmodel", "a\tx.npy\tcarbon_stem", "b\ty.tif\t"))
+    assert sheet["model"].tolist() == ["carbon_stem", None]
 
 
 def test_given_values_keep_their_types_beside_empty_ones(tmp_path):

@@ -1,5 +1,6 @@
-"""Command line: ``atomscope analyse IMAGE --model MODEL``, the workflow's per-image steps
-(inference, triangulation, statistics) without Snakemake."""
+"""Command line: ``atomscope analyse IMAGE [--model NAME|PATH]``, the workflow's per-image steps
+(inference, triangulation, statistics) without Snakemake, with a shipped model by default;
+``atomscope models`` lists the shipped models."""
 
 from __future__ import annotations
 
@@ -22,7 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     analyse = commands.add_parser("analyse", help="detect atoms and rings in one micrograph")
     analyse.add_argument("image", type=Path, help="micrograph file (.tif .npy .dm3 .dm4 .emd .ser .hspy .png)")
-    analyse.add_argument("--model", type=Path, required=True, help="trained model (model.safetensors from the train rule)")
+    analyse.add_argument(
+        "--model",
+        default=None,
+        help="a shipped model's name (`atomscope models` lists them; default: carbon_hrtem) or a model file "
+        "(model.safetensors from the train rule)",
+    )
     analyse.add_argument(
         "--pixel-size",
         type=_pixel_size,
@@ -38,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--overlap-px", type=int, default=inference["overlap_px"], help="tile overlap [px] (default %(default)s)")
     add("--min-bond", type=float, default=geometry["min_bond"], help="shortest bond [Å] (default %(default)s)")
     add("--max-bond", type=float, default=geometry["max_bond"], help="longest bond [Å] (default %(default)s)")
+    commands.add_parser("models", help="list the shipped models: what each was trained for, its pixel size and scores")
     return parser
 
 
@@ -52,28 +59,71 @@ def _pixel_size(text: str) -> float | str:
 
 
 def analyse(args: argparse.Namespace) -> Path:
-    """Run inference and geometry on one image; write sites and geometry tables to ``args.out``."""
+    """Run inference and geometry on one image; write sites and geometry tables and an overlay
+    figure to ``args.out``. With a model that has a monolayer head, only the monolayer is
+    analysed (sites outside are left out, rings reaching out of it are incomplete)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     from atomscope.geometry import analyse_frames
     from atomscope.inference import analyse_micrograph, read_micrograph
     from atomscope.io import ImageGrid, write_table
-    from atomscope.nets import load_model, pick_device
+    from atomscope.labels import MONOLAYER
+    from atomscope.nets import DEFAULT_MODEL, load_model, pick_device, resolve_model
+    from atomscope.report import overlay_figure
 
     out = args.out or args.image.with_name(args.image.stem + "_atomscope")
     micrograph = read_micrograph(args.image, pixel_size=args.pixel_size, pixel_size_from="cli")
-    spec, net = load_model(args.model)
+    model = resolve_model(args.model or DEFAULT_MODEL)
+    spec, net = load_model(model)
     inference = {"threshold": args.threshold, "min_distance": args.min_distance, "tile_px": args.tile_px, "overlap_px": args.overlap_px}
-    _, _, sites = analyse_micrograph(micrograph, spec, net, inference, device=pick_device())
+    images, maps, sites = analyse_micrograph(micrograph, spec, net, inference, device=pick_device())
+    monolayer = maps[:, spec.head_names.index(MONOLAYER)] >= 0.5 if MONOLAYER in spec.head_names else None
     grid = ImageGrid(micrograph.frames.shape[1:], micrograph.sampling)
-    tables = analyse_frames(sites, min_bond=args.min_bond, max_bond=args.max_bond, region=grid.region())
-    write_table(sites, out / "sites.parquet", config={"inference": inference, "pixel_size": micrograph.pixel_size_record()}, units={"x": "Å", "y": "Å"})
+    tables = analyse_frames(
+        sites, min_bond=args.min_bond, max_bond=args.max_bond, region=grid.region(), monolayer=monolayer, monolayer_sampling=spec.pixel_size
+    )
+    write_table(
+        sites, out / "sites.parquet",
+        config={"inference": inference, "model": str(model), "pixel_size": micrograph.pixel_size_record()}, units={"x": "Å", "y": "Å"},
+    )
     for name, table in tables.items():
         write_table(table, out / f"{name}.parquet", config={"min_bond": args.min_bond, "max_bond": args.max_bond})
+    first = {name: tables[name][tables[name]["frame"] == 0] for name in ("bonds", "rings")}
+    figure = overlay_figure(
+        images[0, 0], spec.pixel_size, sites[sites["frame"] == 0].reset_index(drop=True), first["bonds"], first["rings"],
+        monolayer=None if monolayer is None else monolayer[0],
+    )
+    figure.savefig(out / "overlay.png", dpi=120)
+    plt.close(figure)
     summary = tables["summary"].iloc[0]
     log.info(
-        "%s: %d atoms, %d bonds, mean bond %.3f Å, %d complete rings -> %s",
-        args.image, summary["n_atoms"], summary["n_bonds"], summary["bond_length_mean"], summary["n_complete_rings"], out,
+        "%s (%s): %d atoms, %d bonds, mean bond %.3f Å, %d complete rings -> %s",
+        args.image, model.name, summary["n_atoms"], summary["n_bonds"], summary["bond_length_mean"], summary["n_complete_rings"], out,
     )
     return out
+
+
+def models() -> list[str]:
+    """One line per shipped model: name, preset, input, pixel size, heads, validation F1, card."""
+    from atomscope.io import read_model
+    from atomscope.nets import DEFAULT_MODEL, models_dir, shipped_models
+
+    shipped = shipped_models()
+    if not shipped:
+        return [f"no shipped models in {models_dir()}"]
+    lines = []
+    for name, path in shipped.items():
+        spec, _ = read_model(path)
+        f1 = ", ".join(f"{k[:-3]} F1 {v:.3f}" for k, v in spec.scores.items() if k.endswith("_f1"))
+        default = " (default)" if name == DEFAULT_MODEL else ""
+        lines.append(
+            f"{name}{default}: {spec.architecture}, input {'+'.join(spec.channel_names)} at {spec.pixel_size:.3f} Å/px, "
+            f"{spec.normalisation} normalisation, heads {', '.join(spec.head_names)}; validation {f1}; card {path.with_suffix('.md')}"
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args = build_parser().parse_args(argv)
     try:
-        analyse(args)
+        if args.command == "models":
+            print("\n".join(models()))
+        else:
+            analyse(args)
     except (ValueError, FileNotFoundError, TypeError) as error:
         print(f"atomscope: error: {error}", file=sys.stderr)
         return 2

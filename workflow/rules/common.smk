@@ -4,6 +4,7 @@ from snakemake.utils import validate
 from atomscope._shared.sharding import shard_count, shard_span
 from atomscope.config import SCHEMA_PATH as CONFIG_SCHEMA
 from atomscope.io import read_sample_sheet
+from atomscope.nets import resolve_model, shipped_models
 
 
 validate(config, schema=str(CONFIG_SCHEMA))
@@ -82,3 +83,24 @@ def samples_with_truth():
 
 
 MODEL = config["training"]["model"]
+SHIPPED = shipped_models()
+
+
+def sample_model(wildcards):
+    """The model file a sample is analysed with: the sheet's `model` (a shipped model's name or a
+    file), else `training.model`: the shipped model of that name if there is one (no training
+    job), else the model the train rule makes. Retrain a shipped model by asking for its
+    results/models/{name}/model.safetensors."""
+    named = SAMPLES.loc[wildcards.sample, "model"]
+    if named is not None:
+        return str(resolve_model(named))
+    if MODEL in SHIPPED:
+        return str(SHIPPED[MODEL])
+    return f"results/models/{MODEL}/model.safetensors"
+
+
+def model_metrics(wildcards):
+    """The learning curve of training.model: shipped beside a shipped model, else the train rule's."""
+    if MODEL in SHIPPED:
+        return str(SHIPPED[MODEL].with_name(f"{MODEL}.metrics.parquet"))
+    return f"results/models/{MODEL}/metrics.parquet"

@@ -3,7 +3,7 @@ rule infer:
         "Detecting atoms and polygon centres in sample {wildcards.sample}"
     input:
         image=sample_image,
-        model=expand(rules.train.output.model, model=MODEL),
+        model=sample_model,
     output:
         maps="results/inference/{sample}/maps.h5",
         sites="results/inference/{sample}/sites.parquet",

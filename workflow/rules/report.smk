@@ -52,7 +52,7 @@ rule report_summary:
     input:
         summaries=expand(rules.triangulate.output.summary, sample=SAMPLES.index),
         scores=expand(rules.evaluate.output.scores, sample=samples_with_truth()),
-        metrics=expand(rules.train.output.metrics, model=MODEL),
+        metrics=model_metrics,
     output:
         table=report(
             "results/report/samples.tsv",

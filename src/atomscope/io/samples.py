@@ -12,7 +12,7 @@ __all__ = ["SAMPLE_SHEET_OPTIONAL", "SAMPLE_SHEET_REQUIRED", "parse_pixel_size",
 
 # The sample sheet: required columns, then optional ones with the type of a given value.
 SAMPLE_SHEET_REQUIRED = ("sample", "path")
-SAMPLE_SHEET_OPTIONAL = ("pixel_size", "truth")
+SAMPLE_SHEET_OPTIONAL = ("pixel_size", "truth", "model")
 # Cell values that mean "not given" in an optional column, besides an empty or blank cell:
 # what pandas, R and spreadsheets write for a missing value.
 _NOT_GIVEN = {"na", "n/a", "nan", "none", "null", "<na>"}
@@ -31,7 +31,8 @@ def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``sample``, ``path``, ``pixel_size`` (float, ``auto:...`` or None), ``truth`` (str or None),
-        then any further columns as text, indexed by ``sample``.
+        ``model`` (a shipped model's name or a model file, or None), then any further columns as
+        text, indexed by ``sample``.
 
     Raises
     ------

@@ -43,11 +43,14 @@ def overlay_figure(
     rings: pd.DataFrame,
     *,
     cmap: str = "tab10",
+    monolayer: np.ndarray | None = None,
 ) -> Figure:
     """Micrograph with atoms, bonds and complete rings filled by size.
 
     ``sites`` are one frame's sites (row positions are the indices used by ``bonds`` and
-    ``rings``), in Å; ``image`` is (H, W) at ``sampling`` [Å/px].
+    ``rings``), in Å; ``image`` is (H, W) at ``sampling`` [Å/px]. With a ``monolayer`` mask
+    (H, W) on the image's grid, the regions outside the monolayer (left out of the analysis)
+    are outlined in yellow and shaded on the preprocessed image, and atoms there are grey.
     """
     xy = sites[["x", "y"]].to_numpy()
     fig, (ax, ax_image) = plt.subplots(1, 2, figsize=(13, 6.5), constrained_layout=True)
@@ -62,7 +65,16 @@ def overlay_figure(
     segments = np.stack([xy[bonds["i"].to_numpy()], xy[bonds["j"].to_numpy()]], axis=1) if len(bonds) else []
     ax.add_collection(LineCollection(segments, colors="white", linewidths=0.6))
     atoms = sites["kind"] == "atom"
-    ax.plot(sites.loc[atoms, "x"], sites.loc[atoms, "y"], "o", color="tab:red", markersize=2.5)
+    outside = atoms & (sites["in_monolayer"].eq(False).to_numpy() if "in_monolayer" in sites else False)
+    ax.plot(sites.loc[atoms & ~outside, "x"], sites.loc[atoms & ~outside, "y"], "o", color="tab:red", markersize=2.5)
+    ax.plot(sites.loc[outside, "x"], sites.loc[outside, "y"], "o", color="0.6", markersize=2.0)
+    if monolayer is not None and not monolayer.all():
+        rows, cols = np.indices(monolayer.shape) * sampling  # pixel (r, c) at y = r * sampling, x = c * sampling
+        for axis in (ax, ax_image):
+            axis.contour(cols, rows, monolayer.astype(float), levels=[0.5], colors="yellow", linewidths=1.0)
+        extent = ImageGrid(monolayer.shape, sampling).imshow_extent()
+        ax_image.imshow(np.where(monolayer, np.nan, 1.0), cmap="autumn", alpha=0.3, extent=extent, vmin=0, vmax=1, interpolation="nearest")
+        ax_image.set_title(f"preprocessed image; not monolayer (shaded): {100 * (1 - monolayer.mean()):.0f} %")
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours(s - RING_SIZES[0]), alpha=0.6) for s in RING_SIZES]
     fig.legend(handles, [f"{s}-ring" for s in RING_SIZES], loc="outside lower center", fontsize=8, ncols=len(RING_SIZES))
     ax.set_title(f"{int(atoms.sum())} atoms, {len(bonds)} bonds, {len(complete)} complete rings")
