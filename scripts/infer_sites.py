@@ -8,8 +8,8 @@ one row per detected site). Config: ``inference``; the sample sheet's ``pixel_si
 
 import torch
 
-from atomscope.inference import analyse_micrograph, read_micrograph
-from atomscope.io import ImageGrid, write_arrays, write_table
+from atomscope.inference import analyse_micrograph, maps_attrs, read_micrograph
+from atomscope.io import write_arrays, write_table
 from atomscope.logs import configure_logging
 from atomscope.nets import load_model, pick_device
 
@@ -22,15 +22,7 @@ if __name__ == "__main__":
     frames = micrograph.frames
     log.info("%s: %d frame(s) of %s px at %.4f Å/px (pixel size from the %s)", micrograph.path, len(frames), frames.shape[1:], micrograph.sampling, micrograph.source)
     images, maps, sites = analyse_micrograph(micrograph, spec, net, cfg, device=pick_device())
-    attrs = {
-        # the two grids: the input image's (sites' x_px, y_px) and the model's (images and maps here)
-        "image_grid": ImageGrid(micrograph.frames.shape[1:], micrograph.sampling).to_attrs(),
-        "model_grid": ImageGrid(maps.shape[-2:], spec.pixel_size).to_attrs(),
-        "pixel_size": micrograph.pixel_size_record(),
-        "channel_names": spec.channel_names,
-        "target_names": spec.head_names,
-        "source": str(micrograph.path),
-    }
+    attrs = maps_attrs(micrograph, spec, maps)
     write_arrays(snakemake.output.maps, {"images": images, "maps": maps}, attrs=attrs, config={"inference": cfg}, units={"images": "1", "maps": "1"})
     write_table(sites, snakemake.output.sites, config={"inference": cfg, "pixel_size": micrograph.pixel_size_record()}, units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px"})
     log.info("detected %s", sites.groupby("kind").size().to_dict())

@@ -670,3 +670,22 @@ def test_sites_outside_the_monolayer_are_left_out_and_rings_at_its_edge_are_inco
     # without the monolayer information the same sites give every whole hexagon
     plain = analyse_frames(sites.drop(columns="in_monolayer"), r_max=3.0, dr=0.1, region=(-5.0, 20.0, -5.0, 20.0))
     assert plain["rings"]["complete"].sum() == 42
+
+
+def test_adjacent_ring_pairs_counts_rings_that_share_a_bond():
+    """A 5-ring sharing a bond (two atoms) with a 7-ring is a pair; touching at one atom is not;
+    an incomplete 7-ring does not count; two 7-rings sharing a bond are one 7-7 pair."""
+    import pandas as pd
+
+    from atomscope.geometry import adjacent_ring_pairs
+
+    rings = pd.DataFrame(
+        {
+            "size": [5, 7, 7, 7, 5],
+            "members": [[0, 1, 2, 3, 4], [3, 4, 10, 11, 12, 13, 14], [4, 20, 21, 22, 23, 24, 25], [13, 14, 30, 31, 32, 33, 34], [40, 41, 42, 43, 0]],
+            "complete": [True, True, True, True, False],
+        }
+    )
+    assert adjacent_ring_pairs(rings, 5, 7) == 1  # ring 0 - ring 1; ring 2 touches ring 0 at atom 4 only
+    assert adjacent_ring_pairs(rings, 7, 7) == 1  # ring 1 - ring 3
+    assert adjacent_ring_pairs(rings, 5, 5) == 0  # ring 4 is incomplete

@@ -57,3 +57,16 @@ def test_target_peak_sites_geometry_and_overlay_agree_on_the_pixel(hexagon):
     row = (CENTRE[1] - top) / (bottom - top) * GRID.shape[0] - 0.5
     assert (row, col) == pytest.approx((ROW, COL), abs=1e-9)
     assert axes.get_xlim() == pytest.approx((left, right)) and axes.get_ylim() == pytest.approx((bottom, top))
+
+
+def test_take_shows_a_model_grid_mask_on_the_image_grid():
+    """A mask on a 0.1 Å/px model grid seen on a 0.05 Å/px image grid: each image pixel takes
+    the model pixel nearest to it in Å, so an edge at x = 0.2 Å lands near image column 4."""
+    model = ImageGrid((10, 10), 0.1)
+    mask = np.zeros(model.shape, bool)
+    mask[:, 2:] = True  # model columns >= 2: x >= 0.2 Å
+    image = ImageGrid((20, 20), 0.05)
+    seen = image.take(mask, model)
+    assert seen.shape == (20, 20)
+    # image column c is at x = 0.05 c; the nearest model column is rint(c / 2): >= 2 from c = 3 (rint(1.5) = 2)
+    assert seen[0].tolist() == [False] * 3 + [True] * 17

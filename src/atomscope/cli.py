@@ -59,8 +59,8 @@ def _pixel_size(text: str) -> float | str:
 
 
 def analyse(args: argparse.Namespace) -> Path:
-    """Run inference and geometry on one image; write sites and geometry tables and an overlay
-    figure to ``args.out``. With a model that has a monolayer head, only the monolayer is
+    """Run inference and geometry on one image; write sites, maps (maps.h5, as the workflow's),
+    geometry tables and an overlay figure to ``args.out``. With a model that has a monolayer head, only the monolayer is
     analysed (sites outside are left out, rings reaching out of it are incomplete)."""
     import matplotlib
 
@@ -68,8 +68,8 @@ def analyse(args: argparse.Namespace) -> Path:
     import matplotlib.pyplot as plt
 
     from atomscope.geometry import analyse_frames
-    from atomscope.inference import analyse_micrograph, read_micrograph
-    from atomscope.io import ImageGrid, write_table
+    from atomscope.inference import analyse_micrograph, maps_attrs, read_micrograph
+    from atomscope.io import ImageGrid, write_arrays, write_table
     from atomscope.labels import MONOLAYER
     from atomscope.nets import DEFAULT_MODEL, load_model, pick_device, resolve_model
     from atomscope.report import overlay_figure
@@ -89,6 +89,7 @@ def analyse(args: argparse.Namespace) -> Path:
         sites, out / "sites.parquet",
         config={"inference": inference, "model": str(model), "pixel_size": micrograph.pixel_size_record()}, units={"x": "Å", "y": "Å"},
     )
+    write_arrays(out / "maps.h5", {"images": images, "maps": maps}, attrs=maps_attrs(micrograph, spec, maps), config={"inference": inference})
     for name, table in tables.items():
         write_table(table, out / f"{name}.parquet", config={"min_bond": args.min_bond, "max_bond": args.max_bond})
     first = {name: tables[name][tables[name]["frame"] == 0] for name in ("bonds", "rings")}

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 #: Fewest atoms a frame needs for a triangulation and a pair distribution.
 MIN_ATOMS = 3
 
-__all__ = ["pair_distribution", "ring_size_fractions", "summarise", "analyse_frames"]
+__all__ = ["adjacent_ring_pairs", "pair_distribution", "ring_size_fractions", "summarise", "analyse_frames"]
 
 
 def pair_distribution(
@@ -167,6 +167,16 @@ def summarise(
         "pdf_r": r.tolist(),
         "pdf_g": g.tolist(),
     }
+
+
+def adjacent_ring_pairs(rings: pd.DataFrame, size_a: int, size_b: int) -> int:
+    """Number of pairs of complete rings of sizes ``size_a`` and ``size_b`` that share a bond
+    (two members), e.g. the 5-7 pairs along a graphene grain boundary or in a Stone-Wales defect."""
+    complete = rings[rings["complete"].astype(bool)]
+    members = [frozenset(m) for m in complete["members"]]
+    sizes = complete["size"].to_numpy()
+    first, second = np.flatnonzero(sizes == size_a), np.flatnonzero(sizes == size_b)
+    return sum(len(members[i] & members[j]) >= 2 for i in first for j in second if i != j) // (2 if size_a == size_b else 1)
 
 
 def analyse_frames(

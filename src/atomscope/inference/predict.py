@@ -16,7 +16,7 @@ from atomscope.inference.tiling import predict_tiled
 from atomscope.io import ImageGrid, ModelSpec
 from atomscope.labels import KIND_CHANNELS, MONOLAYER, find_peaks
 
-__all__ = ["rescale_to_sampling", "site_species", "predict_maps", "detect_sites", "analyse_micrograph"]
+__all__ = ["rescale_to_sampling", "site_species", "predict_maps", "detect_sites", "analyse_micrograph", "maps_attrs"]
 
 
 
@@ -168,3 +168,17 @@ def analyse_micrograph(
     sites = pd.concat(tables, ignore_index=True)
     sites = sites[["frame"] + [c for c in sites.columns if c != "frame"]]
     return np.stack(images), np.stack(maps), sites
+
+
+def maps_attrs(micrograph: Micrograph, spec: ModelSpec, maps: np.ndarray) -> dict[str, Any]:
+    """Root attributes of a maps.h5 file: the two grids (the input image's, on which the sites'
+    ``x_px``, ``y_px`` lie, and the model's, on which the images and maps lie), where the pixel
+    size came from, the channel and head names, and the source file."""
+    return {
+        "image_grid": ImageGrid(micrograph.frames.shape[1:], micrograph.sampling).to_attrs(),
+        "model_grid": ImageGrid(maps.shape[-2:], spec.pixel_size).to_attrs(),
+        "pixel_size": micrograph.pixel_size_record(),
+        "channel_names": spec.channel_names,
+        "target_names": spec.head_names,
+        "source": str(micrograph.path),
+    }

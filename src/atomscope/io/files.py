@@ -114,7 +114,9 @@ def write_arrays(
             for name, arr in arrays.items():
                 arr = np.asarray(arr)
                 comp = compression if arr.ndim >= 2 else None
-                f.create_dataset(name, data=arr, compression=comp)
+                # a stack of images is chunked image by image: reading one decompresses one
+                chunks = (1, *arr.shape[1:]) if arr.ndim >= 3 and arr.shape[0] > 0 else (True if comp else None)
+                f.create_dataset(name, data=arr, compression=comp, chunks=chunks)
             for key, value in _metadata(config, units).items():
                 f.attrs[key] = json.dumps(value, default=_json_default)
             for key, value in (attrs or {}).items():

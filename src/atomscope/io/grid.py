@@ -79,6 +79,13 @@ class ImageGrid:
         cols, rows = self.to_px(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         return np.clip(np.rint(rows).astype(int), 0, height - 1), np.clip(np.rint(cols).astype(int), 0, width - 1)
 
+    def take(self, values: np.ndarray, source: "ImageGrid") -> np.ndarray:
+        """``values`` (H', W') on the ``source`` grid, sampled at this grid's pixels (nearest
+        source pixel): e.g. a mask on the model's grid seen on the input image's grid."""
+        rows, cols = np.indices(self.shape)
+        r, c = source.nearest_pixel(*self.to_angstrom(cols, rows))
+        return np.asarray(values)[r, c]
+
     def to_angstrom(self, x_px: Any, y_px: Any) -> tuple[Any, Any]:
         """Positions (x_px, y_px) in pixel-index units as (x, y) [Å]."""
         return x_px * self.sampling, y_px * self.sampling

@@ -9,6 +9,7 @@ crops the interrupted one would have drawn next.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -115,29 +116,47 @@ def augment(image: np.ndarray, target: np.ndarray, *, crop_px: int, rng: np.rand
 class CropDataset(torch.utils.data.Dataset):
     """Crop k (k = 0 .. ``length`` - 1): an image drawn from ``numbers``, read from its shard,
     normalised as ``normalisation`` says, then :func:`augment`-ed; all drawn from the random
-    generator seeded with (``seed``, k)."""
+    generator seeded with (``seed``, k). Up to ``cache_mb`` MiB of normalised images stay in
+    memory (least recently used out first): every image is cropped many times in a run."""
 
-    def __init__(self, index: ShardIndex, numbers: np.ndarray, *, normalisation: str, crop_px: int, seed: int, length: int) -> None:
+    def __init__(
+        self, index: ShardIndex, numbers: np.ndarray, *, normalisation: str, crop_px: int, seed: int, length: int, cache_mb: float = 0.0
+    ) -> None:
         if len(numbers) == 0:
             raise ValueError("no training images to crop from")
         self.index, self.numbers = index, np.asarray(numbers)
         self.normalisation = check_normalisation(normalisation)
         self.crop_px, self.seed, self.length = crop_px, seed, length
+        channels, targets, height, width = index.shape
+        self.cache_size = int(cache_mb * 2**20 // (4 * (channels + targets) * height * width))
         self._files: dict[int, h5py.File] = {}  # opened lazily, per DataLoader worker process
+        self._cache: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     def __len__(self) -> int:
         return self.length
 
     def __getitem__(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         rng = np.random.default_rng([self.seed, k])
-        number = self.numbers[rng.integers(len(self.numbers))]
+        image, target = self._read(int(self.numbers[rng.integers(len(self.numbers))]))
+        x, y = augment(image, target, crop_px=self.crop_px, rng=rng)
+        return torch.from_numpy(x), torch.from_numpy(y)
+
+    def _read(self, number: int) -> tuple[np.ndarray, np.ndarray]:
+        """Image ``number`` normalised, and its targets; the last ``cache_size`` read are kept (LRU)."""
+        if number in self._cache:
+            self._cache.move_to_end(number)
+            return self._cache[number]
         shard = int(self.index.shard[number])
         if shard not in self._files:
             self._files[shard] = h5py.File(self.index.paths[shard], "r")
         f, i = self._files[shard], self.index.image[number]
-        image = normalise(f["images"][i], self.normalisation)
-        x, y = augment(image, np.asarray(f["targets"][i], dtype=np.float32), crop_px=self.crop_px, rng=rng)
-        return torch.from_numpy(x), torch.from_numpy(y)
+        pair = normalise(f["images"][i], self.normalisation), np.asarray(f["targets"][i], dtype=np.float32)
+        if self.cache_size:
+            self._cache[number] = pair
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return pair
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_files": {}}  # file handles stay in the process that opened them
+        # file handles and the cache stay in the process that made them
+        return {**self.__dict__, "_files": {}, "_cache": OrderedDict()}

@@ -125,7 +125,7 @@ def fit(
     data_config = dict(index.attrs.get("config", {}) if data_config is None else data_config)
     crops = CropDataset(
         index, train_numbers, normalisation=normalisation, crop_px=config["crop_px"], seed=config["seed"],
-        length=config["steps"] * config["batch_size"],
+        length=config["steps"] * config["batch_size"], cache_mb=config["cache_mb"],
     )
 
     def batches(start: int) -> torch.utils.data.DataLoader:

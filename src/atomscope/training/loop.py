@@ -132,7 +132,7 @@ def train(
     loss_fn = nn.MSELoss()
     amp = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     began = time.perf_counter() - spent
-    progress = tqdm(total=steps, initial=start, desc="training", unit="step", file=sys.stderr, mininterval=10, disable=None)
+    progress = tqdm(total=steps, initial=start, desc="training", unit="step", file=sys.stderr, mininterval=30)
     step = start
     for x, y in batches(start):
         if step >= steps:
