@@ -22,7 +22,7 @@ if __name__ == "__main__":
     frames = micrograph.frames
     log.info("%s: %d frame(s) of %s px at %.4f Å/px (pixel size from the %s)", micrograph.path, len(frames), frames.shape[1:], micrograph.sampling, micrograph.source)
     images, maps, sites = analyse_micrograph(micrograph, spec, net, cfg, device=pick_device())
-    attrs = maps_attrs(micrograph, spec, maps)
+    attrs = maps_attrs(micrograph, spec, maps, snakemake.input.model)
     write_arrays(snakemake.output.maps, {"images": images, "maps": maps}, attrs=attrs, config={"inference": cfg}, units={"images": "1", "maps": "1"})
     write_table(sites, snakemake.output.sites, config={"inference": cfg, "pixel_size": micrograph.pixel_size_record()}, units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px"})
     log.info("detected %s", sites.groupby("kind").size().to_dict())

@@ -250,3 +250,21 @@ def test_bad_image_stops_with_a_message_and_no_output(run, name, content, pixel_
 
     assert re.search(message, log, flags=re.IGNORECASE), log
     assert not (run / f"results/inference/{name}").exists() or not any((run / f"results/inference/{name}").iterdir())
+
+
+def test_a_shipped_model_named_in_the_config_or_the_sheet_skips_training(run, monkeypatch):
+    """training.model naming a shipped model: no structures, simulate or train job; the summary
+    plots the learning curve shipped beside it. A sheet's `model` column picks one per sample."""
+    shipped = run / "shipped"
+    shipped.mkdir(exist_ok=True)
+    shutil.copy(run / "results/models/carbon/model.safetensors", shipped / "tiny_shipped.safetensors")
+    shutil.copy(run / "results/models/carbon/metrics.parquet", shipped / "tiny_shipped.metrics.parquet")
+    monkeypatch.setenv("ATOMSCOPE_MODELS", str(shipped))
+    jobs = planned_jobs(run, "--configfile", edited_config(run, "training", "model", "tiny_shipped"))
+    assert not {"train", "simulate", "structures"} & set(jobs)
+    assert jobs["infer"] == len(read_sample_sheet(run / "config" / "samples.tsv")) and jobs["report_summary"] == 1
+    sheet = run / "config" / "per_sample_model.tsv"
+    sheet.write_text(BARE_SHEET.rstrip("\n").replace("sample\tpath", "sample\tpath\tmodel", 1).replace(".tif", ".tif\ttiny_shipped") + "\n")
+    snakemake(run, "results/inference/bare_calibrated/maps.h5", "--config", f"samples=config/{sheet.name}")
+    _, attrs = read_arrays(run / "results/inference/bare_calibrated/maps.h5", [])
+    assert attrs["model"] == str(shipped / "tiny_shipped.safetensors")

@@ -89,7 +89,7 @@ def analyse(args: argparse.Namespace) -> Path:
         sites, out / "sites.parquet",
         config={"inference": inference, "model": str(model), "pixel_size": micrograph.pixel_size_record()}, units={"x": "Å", "y": "Å"},
     )
-    write_arrays(out / "maps.h5", {"images": images, "maps": maps}, attrs=maps_attrs(micrograph, spec, maps), config={"inference": inference})
+    write_arrays(out / "maps.h5", {"images": images, "maps": maps}, attrs=maps_attrs(micrograph, spec, maps, model), config={"inference": inference})
     for name, table in tables.items():
         write_table(table, out / f"{name}.parquet", config={"min_bond": args.min_bond, "max_bond": args.max_bond})
     first = {name: tables[name][tables[name]["frame"] == 0] for name in ("bonds", "rings")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -170,11 +171,12 @@ def analyse_micrograph(
     return np.stack(images), np.stack(maps), sites
 
 
-def maps_attrs(micrograph: Micrograph, spec: ModelSpec, maps: np.ndarray) -> dict[str, Any]:
+def maps_attrs(micrograph: Micrograph, spec: ModelSpec, maps: np.ndarray, model: str | os.PathLike) -> dict[str, Any]:
     """Root attributes of a maps.h5 file: the two grids (the input image's, on which the sites'
     ``x_px``, ``y_px`` lie, and the model's, on which the images and maps lie), where the pixel
-    size came from, the channel and head names, and the source file."""
+    size came from, the channel and head names, the source file and the model file."""
     return {
+        "model": str(model),
         "image_grid": ImageGrid(micrograph.frames.shape[1:], micrograph.sampling).to_attrs(),
         "model_grid": ImageGrid(maps.shape[-2:], spec.pixel_size).to_attrs(),
         "pixel_size": micrograph.pixel_size_record(),

@@ -35,7 +35,7 @@ class MSDNet(nn.Module):
         if min(depth, width, max_dilation) < 1:
             raise ValueError(f"`depth`, `width` and `max_dilation` must be >= 1, got {depth}, {width}, {max_dilation}")
         self.layers = nn.ModuleList(
-            nn.Conv2d(in_channels + i * width, width, 3, padding=d, dilation=d, padding_mode="reflect")
+            nn.Conv2d(in_channels + i * width, width, 3, padding=d, dilation=d)
             for i, d in ((i, i % max_dilation + 1) for i in range(depth))
         )
         self.norm = nn.BatchNorm2d(in_channels)  # the input's scale, learnt: what the paper's per-channel normalisation does

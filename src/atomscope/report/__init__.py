@@ -1,5 +1,21 @@
-"""Figures for the report: per sample and across samples."""
+"""Figures for the report: per sample and across samples; model cards of shipped models."""
 
-from atomscope.report.figures import motif_figure, overlay_figure, statistics_figure, summary_figure, summary_table
+from atomscope.report.cards import model_card
+from atomscope.report.figures import (
+    learning_curve_figure,
+    motif_figure,
+    overlay_figure,
+    statistics_figure,
+    summary_figure,
+    summary_table,
+)
 
-__all__ = ["overlay_figure", "statistics_figure", "motif_figure", "summary_figure", "summary_table"]
+__all__ = [
+    "learning_curve_figure",
+    "model_card",
+    "motif_figure",
+    "overlay_figure",
+    "statistics_figure",
+    "summary_figure",
+    "summary_table",
+]

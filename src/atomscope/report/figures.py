@@ -180,6 +180,19 @@ def summary_figure(table: pd.DataFrame, scores: Sequence[pd.DataFrame], metrics:
     ax_bond.set_title("label-free checks (graphene: 1.42 Å, hexagons)")
     for ax in (ax_f1, ax_bond):
         ax.set_xticks(positions, samples, rotation=30, ha="right")
+    _learning_curve(ax_train, metrics)
+    return fig
+
+
+def learning_curve_figure(metrics: pd.DataFrame, title: str = "training") -> Figure:
+    """Training loss and validation F1 against the step, from a model's metrics table."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), constrained_layout=True)
+    _learning_curve(ax, metrics)
+    ax.set_title(title)
+    return fig
+
+
+def _learning_curve(ax_train: plt.Axes, metrics: pd.DataFrame) -> None:
     ax_train.plot(metrics["step"], metrics["train_loss"], "k-", label="training loss")
     ax_train.set_yscale("log")
     ax_train.set_xlabel("step")
@@ -193,4 +206,3 @@ def summary_figure(table: pd.DataFrame, scores: Sequence[pd.DataFrame], metrics:
     if scored:
         twin.legend(loc="lower right", fontsize=8)
     ax_train.set_title("training")
-    return fig
