@@ -110,3 +110,13 @@ def test_thick_contamination_is_taller_and_the_atoms_target_leaves_it_out(monola
     both = pd.concat([sites, tall], ignore_index=True)
     marked = both[channel_sites(both, "atoms")]
     assert len(marked) == (sites["kind"] == "atom").sum() and "contamination" not in set(marked["species_class"])
+
+
+def test_a_large_second_layer_in_an_oblong_cell_shrinks_to_the_largest_patch_that_fits():
+    """Coverage 0.6 of a 40 x 49.9 Å cell cannot be a patch that fits (its circle would be 39 Å
+    across): the patch becomes the largest round one, 0.95 x 40 Å across (57 % of the cell)."""
+    sheet, info = second_layer((40.0, 49.9), kind="graphene", coverage=0.6, rng=0)
+    box = np.asarray(sheet.box)
+    area = np.pi * (0.475 * 40.0) ** 2
+    assert len(sheet.pos) == pytest.approx(area * 0.3819, rel=0.1)  # graphene: 0.3819 atoms / Å²
+    assert len(sheet.pos) < 0.6 * box.prod() * 0.3819 * 0.97

@@ -137,15 +137,17 @@ def coincidence_cell(
 
 
 def _ellipse(box: np.ndarray, coverage: float, rng: np.random.Generator) -> tuple[np.ndarray, float, float, float]:
-    """Centre [Å], semi-axes [Å] and orientation [rad] of an ellipse of area ``coverage`` x cell that fits in the cell."""
+    """Centre [Å], semi-axes [Å] and orientation [rad] of an ellipse of area ``coverage`` x cell that fits in the cell.
+
+    An ellipse too long to fit without touching its periodic image is made round; a round
+    patch too large even so (a high coverage of an oblong cell, e.g. a grain-boundary cell) is
+    shrunk to the largest that fits, diameter 0.95 of the shorter side.
+    """
     area = coverage * np.prod(box)
     aspect = rng.uniform(1.0, 1.5)
     major = np.sqrt(area * aspect / np.pi)
-    if 2.0 * major > 0.95 * box.min():  # too long to fit without touching its periodic image: make it round
-        aspect, major = 1.0, np.sqrt(area / np.pi)
     if 2.0 * major > 0.95 * box.min():
-        lx, ly = box
-        raise ValueError(f"`coverage` {coverage:g}: an ellipse of that area does not fit in the {lx:.1f} x {ly:.1f} Å cell")
+        aspect, major = 1.0, min(np.sqrt(area / np.pi), 0.475 * box.min())
     return rng.uniform(0.0, 1.0, 2) * box, major, major / aspect, rng.uniform(0.0, np.pi)
 
 
