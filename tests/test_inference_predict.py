@@ -50,3 +50,26 @@ def test_site_species_labels_a_kind_only_when_its_head_stands_for_one_element():
 
     assert site_species(spec(("C",))) == {"atom": "C", "centre": ""}
     assert site_species(spec(("Mo", "S"))) == {"atom": "", "centre": ""}  # MoS2: not every atom is C
+
+
+def test_augmented_maps_turn_with_the_image_even_for_a_network_that_does_not():
+    """A network that shifts its input one pixel right is not rotation-equivariant; averaged over
+    the 8 rotations and flips, its maps of a rotated image are the rotated maps."""
+    import torch
+
+    from atomscope.inference.predict import predict_maps
+    from atomscope.io import Head, HeadClass, InputChannel, ModelSpec
+
+    shift = torch.nn.Conv2d(1, 1, 3, padding=1, bias=False)
+    shift.weight.data[:] = 0.0
+    shift.weight.data[0, 0, 1, 0] = 1.0  # output (r, c) = input (r, c - 1): a shift to the right
+    spec = ModelSpec(
+        architecture="resunet", architecture_args={"base_channels": 1, "depth": 1}, input_channels=(InputChannel("hrtem"),),
+        heads=(Head("atoms", "heatmap", (HeadClass("atom"),)),), pixel_size=0.1,
+    )
+    image = np.random.default_rng(0).normal(size=(64, 64))
+    plain = [predict_maps(np.rot90(image, k), 0.1, shift, spec, device=torch.device("cpu"), tile_px=64, overlap_px=0)[1][0] for k in (0, 1)]
+    assert not np.allclose(np.rot90(plain[0]), plain[1], atol=1e-3)
+    tta = [predict_maps(np.rot90(image, k), 0.1, shift, spec, device=torch.device("cpu"), tile_px=64, overlap_px=0, augment=True)[1][0] for k in (0, 1)]
+    inner = (slice(2, -2), slice(2, -2))  # the zero padding at the border is not turned
+    np.testing.assert_allclose(np.rot90(tta[0])[inner], tta[1][inner], atol=1e-5)

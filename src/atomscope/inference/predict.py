@@ -64,18 +64,31 @@ def predict_maps(
     device: torch.device,
     tile_px: int = 256,
     overlap_px: int = 32,
+    augment: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Heat maps of one frame at the model's pixel size.
 
     Returns the preprocessed image (C, H', W') (rescaled to ``spec.pixel_size`` and
     normalised as ``spec.normalisation`` says) and the heat maps (K, H', W') on the same grid.
+    With ``augment``, every tile's maps are the mean over the 8 rotations and flips of the
+    square (each transformed back), as micrographs have no preferred orientation.
     """
     image = rescale_to_sampling(frame, sampling, spec.pixel_size)[None]
     image = normalise(image, spec.normalisation)
 
     @torch.inference_mode()
     def forward(batch: np.ndarray) -> np.ndarray:
-        return net(torch.from_numpy(batch).to(device)).float().cpu().numpy()
+        x = torch.from_numpy(batch).to(device)
+        if not augment:
+            return net(x).float().cpu().numpy()
+        total = torch.zeros((), device=device)
+        for flip in (False, True):
+            flipped = x.flip(-1) if flip else x
+            for k in range(4):
+                y = net(torch.rot90(flipped, k, dims=(-2, -1))).float()
+                y = torch.rot90(y, -k, dims=(-2, -1))
+                total = total + (y.flip(-1) if flip else y)
+        return (total / 8).cpu().numpy()
 
     maps = predict_tiled(image, forward, tile=tile_px, overlap=overlap_px)
     return image, maps.astype(np.float32)
@@ -152,7 +165,8 @@ def analyse_micrograph(
     images, maps, tables = [], [], []
     for frame_index, frame in enumerate(micrograph.frames):
         image, heat = predict_maps(
-            frame, micrograph.sampling, net, spec, device=device, tile_px=config["tile_px"], overlap_px=config["overlap_px"]
+            frame, micrograph.sampling, net, spec, device=device, tile_px=config["tile_px"], overlap_px=config["overlap_px"],
+            augment=config.get("augment", False),
         )
         sites = detect_sites(
             heat,
