@@ -689,3 +689,20 @@ def test_adjacent_ring_pairs_counts_rings_that_share_a_bond():
     assert adjacent_ring_pairs(rings, 5, 7) == 1  # ring 0 - ring 1; ring 2 touches ring 0 at atom 4 only
     assert adjacent_ring_pairs(rings, 7, 7) == 1  # ring 1 - ring 3
     assert adjacent_ring_pairs(rings, 5, 5) == 0  # ring 4 is incomplete
+
+
+def test_rings_away_from_7_rings_leave_out_the_boundary_neighbourhood():
+    """Three rings: a 7-ring at the origin, a 5-ring 2.4 Å away and a 6-ring 8 Å away: only the
+    6-ring is farther than 5 Å from the 7-ring."""
+    import pandas as pd
+
+    from atomscope.geometry import rings_away_from
+
+    angles = np.linspace(0, 2 * np.pi, 8)[:-1]
+    seven = np.column_stack([1.6 * np.cos(angles), 1.6 * np.sin(angles)])
+    five = seven[:5] * 0.8 + [2.4, 0.0]
+    six = seven[:6] * 0.9 + [8.0, 0.0]
+    sites = pd.DataFrame(np.vstack([seven, five, six]), columns=["x", "y"])
+    rings = pd.DataFrame({"size": [7, 5, 6], "members": [list(range(7)), list(range(7, 12)), list(range(12, 18))], "complete": True})
+    assert rings_away_from(rings, sites, size=7, distance=5.0)["size"].tolist() == [6]
+    assert rings_away_from(rings, sites, size=8, distance=5.0)["size"].tolist() == [7, 5, 6]  # no 8-ring: all kept

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 #: Fewest atoms a frame needs for a triangulation and a pair distribution.
 MIN_ATOMS = 3
 
-__all__ = ["adjacent_ring_pairs", "pair_distribution", "ring_size_fractions", "summarise", "analyse_frames"]
+__all__ = ["adjacent_ring_pairs", "rings_away_from", "pair_distribution", "ring_size_fractions", "summarise", "analyse_frames"]
 
 
 def pair_distribution(
@@ -177,6 +177,20 @@ def adjacent_ring_pairs(rings: pd.DataFrame, size_a: int, size_b: int) -> int:
     sizes = complete["size"].to_numpy()
     first, second = np.flatnonzero(sizes == size_a), np.flatnonzero(sizes == size_b)
     return sum(len(members[i] & members[j]) >= 2 for i in first for j in second if i != j) // (2 if size_a == size_b else 1)
+
+
+def rings_away_from(rings: pd.DataFrame, sites: pd.DataFrame, *, size: int, distance: float) -> pd.DataFrame:
+    """The rows of ``rings`` whose member centroid lies farther than ``distance`` [Å] from the centroid of
+    every ring of ``size`` (7-rings mark grain boundaries and defects in graphene): the lattice
+    away from them. ``sites`` are the frame's sites whose rows the members index."""
+    xy = sites[["x", "y"]].to_numpy()
+    centroids = np.array([xy[np.asarray(m, dtype=int)].mean(axis=0) for m in rings["members"]]).reshape(-1, 2)
+    marked = centroids[rings["size"].to_numpy() == size]
+    if len(marked) == 0:
+        return rings
+    near = np.linalg.norm(centroids[:, None] - marked[None], axis=-1).min(axis=1) <= distance
+    return rings[~near]
+
 
 
 def analyse_frames(
