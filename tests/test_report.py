@@ -41,3 +41,22 @@ def test_summary_without_any_ground_truth_says_so():
     table = summary_table([summary("real", 1.5, 0.8)], [])
     figure = summary_figure(table, [], pd.DataFrame({"step": [1], "train_loss": [0.1]}))
     assert figure.axes[0].get_title() == "detection F1: no sample with ground truth"
+
+
+def test_model_card_states_recipe_training_time_and_scores():
+    import pandas as pd
+
+    from atomscope.io import Head, HeadClass, InputChannel, ModelSpec, Recipe
+    from atomscope.report import model_card
+
+    spec = ModelSpec(
+        architecture="resunet", architecture_args={"base_channels": 16, "depth": 4}, input_channels=(InputChannel("adf"),),
+        heads=(Head("atoms", "heatmap", (HeadClass("atom", ("C",)),)),), pixel_size=0.11, normalisation="local",
+        recipe=Recipe(preset="carbon_stem", data_hash="abc", training={"steps": 4000, "batch_size": 8, "crop_px": 128, "learning_rate": 0.002, "seed": 7}),
+        scores={"atoms_f1": 0.8916, "atoms_rmse": 0.129, "atoms_tp": 10.0},
+    )
+    metrics = pd.DataFrame({"step": [2000, 4000], "train_loss": [0.02, 0.01], "seconds": [1400.0, 2897.0]})
+    card = model_card("carbon_stem", spec, metrics, wall_seconds=2910.0, hardware="2 CPU cores", sections={"Scores by dose": "| a |"})
+    assert "config/presets/carbon_stem.yaml" in card and "4000 steps of 8 crops of 128 px" in card
+    assert "48.5 min for the train job (48.3 min of it in the training loop)" in card
+    assert "atoms F1 0.892, atoms RMSE 12.9 pm" in card and "## Scores by dose\n\n| a |" in card

@@ -41,7 +41,11 @@ def model_card(
     recipe = spec.recipe
     training = dict(recipe.training or {})
     last = metrics.iloc[-1]
-    scores = ", ".join(f"{key} {value:.4f}" for key, value in spec.scores.items() if key.endswith(("_f1", "_rmse")))
+    scores = ", ".join(
+        f"{key[:-3]} F1 {value:.3f}" if key.endswith("_f1") else f"{key[:-5]} RMSE {100 * value:.1f} pm"
+        for key, value in spec.scores.items()
+        if key.endswith(("_f1", "_rmse"))
+    )
     heads = "; ".join(f"{h.name} ({h.kind}: {', '.join(c.name + ('=' + '/'.join(c.species) if c.species else '') for c in h.classes)})" for h in spec.heads)
     lines = [
         f"# Model card: {name}",
