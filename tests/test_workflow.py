@@ -257,8 +257,8 @@ def test_a_shipped_model_named_in_the_config_or_the_sheet_skips_training(run, mo
     plots the learning curve shipped beside it. A sheet's `model` column picks one per sample."""
     shipped = run / "shipped"
     shipped.mkdir(exist_ok=True)
-    shutil.copy(run / "results/models/carbon/model.safetensors", shipped / "tiny_shipped.safetensors")
-    shutil.copy(run / "results/models/carbon/metrics.parquet", shipped / "tiny_shipped.metrics.parquet")
+    shutil.copy(run / "results/models/tiny/model.safetensors", shipped / "tiny_shipped.safetensors")
+    shutil.copy(run / "results/models/tiny/metrics.parquet", shipped / "tiny_shipped.metrics.parquet")
     monkeypatch.setenv("ATOMSCOPE_MODELS", str(shipped))
     jobs = planned_jobs(run, "--configfile", edited_config(run, "training", "model", "tiny_shipped"))
     assert not {"train", "simulate", "structures"} & set(jobs)
