@@ -87,14 +87,13 @@ def index_shards(paths: Sequence[str | os.PathLike]) -> ShardIndex:
     )
 
 
-def read_images(index: ShardIndex, numbers: Sequence[int], normalisation: str) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised images (N, C, H, W) and their targets (N, K, H, W), float32, of the given image numbers."""
-    images, targets = [], []
+def read_images(index: ShardIndex, numbers: Sequence[int], normalisation: str) -> np.ndarray:
+    """Normalised images (N, C, H, W), float32, of the given image numbers (e.g. the validation images)."""
+    images = []
     for number in numbers:
         with h5py.File(index.paths[index.shard[number]], "r") as f:
             images.append(normalise(f["images"][index.image[number]], normalisation))
-            targets.append(np.asarray(f["targets"][index.image[number]], dtype=np.float32))
-    return np.stack(images), np.stack(targets)
+    return np.stack(images)
 
 
 def augment(image: np.ndarray, target: np.ndarray, *, crop_px: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -117,7 +117,7 @@ def fit(
     validation, normalisation = config["validation"], config["normalisation"]
     train_numbers, val_numbers = index.split(validation["images"])
     target_names = list(index.attrs["target_names"])
-    val_images, _ = read_images(index, val_numbers, normalisation)
+    val_images = read_images(index, val_numbers, normalisation)
     val_sampling = index.sampling[val_numbers]
     truth = _validation_truth(sites, models, index.model[val_numbers], index.shape[-2:], val_sampling, target_names)
     seed_torch(config["seed"])
