@@ -117,7 +117,7 @@ def test_graphene_bonds_are_all_cc_and_angles_120(graphene):
     np.testing.assert_allclose(net.angles["angle"], 120.0, atol=1e-6)
     assert list(net.bonds.columns) == ["i", "j", "length"] and net.bonds.index.equals(pd.RangeIndex(len(net.bonds)))
     assert list(net.angles.columns) == ["vertex", "i", "j", "angle"]
-    assert list(net.rings.columns) == ["centre", "size", "area", "members", "complete"]
+    assert list(net.rings.columns) == ["centre", "x", "y", "size", "area", "members", "complete"]
     # j is counter-clockwise from i by `angle`, both bonded to the vertex
     xy = sites[["x", "y"]].to_numpy()
     v, i, j = (net.angles[c].to_numpy() for c in ("vertex", "i", "j"))
@@ -197,16 +197,18 @@ def _pairs(net) -> list[tuple[int, int]]:
 def test_bonds_outside_the_length_range_are_dropped():
     # convex quadrilateral: Delaunay edges 0-1 (0.4 Å), 0-2 and 1-2 (1.51 Å), 0-3 and 1-3 (3.21 Å)
     sites = pd.DataFrame({"x": [0.0, 0.4, 0.2, 0.2], "y": [0.0, 0.0, 1.5, -3.2], "kind": "atom"})
-    assert _pairs(triangulate(sites)) == [(0, 2), (1, 2)]
-    assert _pairs(triangulate(sites, min_bond=0.3, max_bond=3.3)) == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3)]
-    np.testing.assert_allclose(triangulate(sites).bonds["length"], np.hypot(0.2, 1.5))
+    assert _pairs(triangulate(sites, rings="centres")) == [(0, 2), (1, 2)]
+    assert _pairs(triangulate(sites, rings="centres", min_bond=0.3, max_bond=3.3)) == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3)]
+    np.testing.assert_allclose(triangulate(sites, rings="centres").bonds["length"], np.hypot(0.2, 1.5))
 
 
 def test_centre_stops_bonds_across_its_polygon():
     atoms = HEX + 10.0
-    without = triangulate(_sites(atoms, np.empty((0, 2))))
+    without = triangulate(_sites(atoms, np.empty((0, 2))), rings="centres")
     assert len(without.bonds) == 9  # 6 sides + 3 diagonals of 2.46 Å or 2.84 Å, all below max_bond
     assert without.rings.empty
+    faces = triangulate(_sites(atoms, np.empty((0, 2))))  # no centre: rings as faces, bonds up to 1.35 d
+    assert len(faces.bonds) == 6 and faces.rings["size"].tolist() == [6]
     net = triangulate(_sites(atoms, np.array([[10.0, 10.0]])))
     assert net.bonds.empty  # no diagonal; and the sides border only a ring on the hull
     ring = net.rings.iloc[0]
@@ -223,8 +225,10 @@ def test_no_bonds_across_a_pore_or_along_the_field_of_view_edge():
     lost = (_distances(rings, atoms[pore]) < CC + 1e-6).any(axis=1)
     net = triangulate(_sites(atoms[~pore], rings[~lost]))
     np.testing.assert_allclose(net.bonds["length"], CC, atol=1e-6)  # 2.46 Å chords would fail
-    atoms_only = triangulate(_sites(atoms[~pore], np.empty((0, 2))))
+    atoms_only = triangulate(_sites(atoms[~pore], np.empty((0, 2))), rings="centres")
     assert (atoms_only.bonds["length"] > 2.0).sum() > 10  # without centres the chords stay
+    faces = triangulate(_sites(atoms[~pore], np.empty((0, 2))))  # unless bonds are the first shell
+    np.testing.assert_allclose(faces.bonds["length"], CC, atol=1e-6)
 
 
 def test_no_chords_of_rings_cut_by_the_field_of_view():
@@ -350,7 +354,7 @@ def test_a_centre_with_no_atom_neighbours_gets_an_empty_incomplete_ring():
     centres = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [0.0, 0.1]])
     rings = triangulate(_sites(atoms, centres), max_bond=30.0).rings
     last = rings.set_index("centre").loc[7]
-    assert last["size"] == 0 and last["members"] == [] and last["area"] == 0.0 and not last["complete"]
+    assert last["size"] == 0 and len(last["members"]) == 0 and last["area"] == 0.0 and not last["complete"]
 
 
 def test_check_sites_and_region_return_clean_values():
@@ -434,9 +438,12 @@ def test_pdf_default_range_and_bins():
 def test_ring_size_fractions_count_complete_rings_only():
     rings = pd.DataFrame({"size": [5, 6, 6, 7, 12, 4], "complete": [True, True, True, True, True, False]})
     fractions = ring_size_fractions(rings, sizes=range(4, 8))
-    assert fractions.to_dict() == {4: 0.0, 5: 0.2, 6: 0.4, 7: 0.2}
-    assert fractions.index.name == "size" and fractions.name == "fraction"
-    assert ring_size_fractions(rings.assign(complete=False)).isna().all()
+    assert fractions["fraction"].to_dict() == {4: 0.0, 5: 0.2, 6: 0.4, 7: 0.2}
+    assert fractions["count"].to_dict() == {4: 0, 5: 1, 6: 2, 7: 1}
+    # binomial standard error of a fraction of N = 5 complete rings
+    np.testing.assert_allclose(fractions["error"], [0.0, np.sqrt(0.2 * 0.8 / 5), np.sqrt(0.4 * 0.6 / 5), np.sqrt(0.2 * 0.8 / 5)])
+    assert fractions.index.name == "size"
+    assert ring_size_fractions(rings.assign(complete=False))[["fraction", "error"]].isna().all().all()
 
 
 def test_summarise_graphene(graphene):
@@ -473,7 +480,7 @@ def test_analyse_frames_loops_over_frames(graphene):
 def test_summary_uses_population_std_and_default_pdf_range():
     # convex quadrilateral of test_bonds_outside_the_length_range_are_dropped, all 5 edges bonded
     sites = pd.DataFrame({"x": [0.0, 0.4, 0.2, 0.2], "y": [0.0, 0.0, 1.5, -3.2], "kind": "atom"})
-    net = triangulate(sites, min_bond=0.3, max_bond=3.3)
+    net = triangulate(sites, min_bond=0.3, max_bond=3.3, rings="centres")
     summary = summarise(sites, net, r_max=0.3, dr=0.1)
     assert summary["bond_length_std"] == pytest.approx(np.std(net.bonds["length"]))
     assert summary["angle_std"] == pytest.approx(np.std(net.angles["angle"]))
@@ -485,12 +492,17 @@ def test_summary_uses_population_std_and_default_pdf_range():
 def test_analyse_frames_passes_its_options_to_every_frame():
     quad = pd.DataFrame({"x": [0.0, 0.4, 0.2, 0.2], "y": [0.0, 0.0, 1.5, -3.2], "kind": "atom"})
     # defaults: bonds 0.5-3.0 Å as in triangulate; frames sorted; no frame column means frame 0
-    tables = analyse_frames(quad, r_max=0.3, dr=0.1)
+    tables = analyse_frames(quad, r_max=0.3, dr=0.1, rings="centres")
     assert tables["summary"]["frame"].tolist() == [0] and tables["summary"].loc[0, "n_bonds"] == 2
-    wide = analyse_frames(quad, min_bond=0.3, max_bond=3.3, r_max=0.3, dr=0.1)
+    wide = analyse_frames(quad, min_bond=0.3, max_bond=3.3, r_max=0.3, dr=0.1, rings="centres")
     assert wide["summary"].loc[0, "n_bonds"] == 5
-    assert analyse_frames(quad, min_bond=0.3, r_max=0.3, dr=0.1)["summary"].loc[0, "n_bonds"] == 3
-    assert analyse_frames(quad, max_bond=3.3, r_max=0.3, dr=0.1)["summary"].loc[0, "n_bonds"] == 4
+    assert analyse_frames(quad, min_bond=0.3, r_max=0.3, dr=0.1, rings="centres")["summary"].loc[0, "n_bonds"] == 3
+    assert analyse_frames(quad, max_bond=3.3, r_max=0.3, dr=0.1, rings="centres")["summary"].loc[0, "n_bonds"] == 4
+    # faces: the median nearest distance is 0.955 Å (0.4, 0.4, 1.51, 3.21): bonds up to 1.29 Å
+    # with bond_factor 1.35 (0-1 only), up to 1.91 Å with 2.0 (0-1, 0-2, 1-2)
+    faces = {"min_bond": 0.3, "max_bond": 3.3, "r_max": 0.3, "dr": 0.1, "rings": "faces"}
+    assert analyse_frames(quad, **faces, bond_factor=1.35)["summary"].loc[0, "n_bonds"] == 1
+    assert analyse_frames(quad, **faces, bond_factor=2.0)["summary"].loc[0, "n_bonds"] == 3
     # a triangle of 3 atoms is enough, and a frame's own centres do not count as atoms
     triangle = pd.DataFrame({"x": [0.0, 1.4, 0.7], "y": [0.0, 0.0, 1.2], "kind": "atom"})
     two = pd.concat([triangle.assign(frame=5), quad.assign(frame=2)], ignore_index=True)

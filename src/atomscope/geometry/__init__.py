@@ -1,6 +1,34 @@
-"""Bonds, angles and rings by Delaunay triangulation of atoms and polygon centres, and their statistics."""
+"""Bonds, angles and rings of detected sites (Delaunay with polygon centres, or faces of the bond graph), their statistics and named defects."""
 
-from atomscope.geometry.statistics import adjacent_ring_pairs, analyse_frames, rings_away_from, pair_distribution, ring_size_fractions, summarise
-from atomscope.geometry.triangulate import Network, triangulate
+from atomscope.geometry.adjacency import aboav_weaire, ring_adjacency, ring_pairs
+from atomscope.geometry.defects import DEFECT_PATTERNS, find_defects
+from atomscope.geometry.statistics import (
+    FRAME_TABLES,
+    adjacent_ring_pairs,
+    analyse_frames,
+    coordination,
+    pair_distribution,
+    ring_size_fractions,
+    rings_away_from,
+    summarise,
+)
+from atomscope.geometry.triangulate import RING_METHODS, Network, triangulate
 
-__all__ = ["adjacent_ring_pairs", "rings_away_from", "Network", "triangulate", "pair_distribution", "ring_size_fractions", "summarise", "analyse_frames"]
+__all__ = [
+    "DEFECT_PATTERNS",
+    "FRAME_TABLES",
+    "Network",
+    "RING_METHODS",
+    "aboav_weaire",
+    "adjacent_ring_pairs",
+    "analyse_frames",
+    "coordination",
+    "find_defects",
+    "pair_distribution",
+    "ring_adjacency",
+    "ring_pairs",
+    "ring_size_fractions",
+    "rings_away_from",
+    "summarise",
+    "triangulate",
+]

@@ -12,7 +12,10 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from atomscope._shared.validation import check_positive
-from atomscope.geometry.triangulate import Network, check_region, check_sites, triangulate
+from atomscope.geometry._graph import flat_members
+from atomscope.geometry.adjacency import aboav_weaire, ring_adjacency, ring_pairs
+from atomscope.geometry.defects import find_defects
+from atomscope.geometry.triangulate import Network, check_region, check_sites, renumbered, triangulate
 from atomscope.io import ImageGrid
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,7 @@ def pair_distribution(
     r_max: float = 10.0,
     dr: float = 0.05,
     region: tuple[float, float, float, float] | None = None,
+    max_references: int = 20_000,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Edge-corrected 2D pair distribution function g(r) of points in a rectangle.
 
@@ -43,6 +47,10 @@ def pair_distribution(
         not above ``r_max``.
     region : tuple of float, optional
         Evaluation region ``(xmin, xmax, ymin, ymax)`` [Å] (default: bounding box of ``xy``).
+    max_references : int
+        Above this many points, the pairs are counted from this many reference points drawn
+        with a fixed seed to every point (default 20,000: at 10^6 graphene atoms and 8 Å,
+        1.5 x 10^6 pairs instead of 4 x 10^7; an unbiased estimate, exact below the limit).
 
     Returns
     -------
@@ -56,7 +64,8 @@ def pair_distribution(
     Each pair at displacement (dx, dy) is weighted by the region's area over the area of its
     overlap with itself shifted by (dx, dy), ``(W - |dx|)(H - |dy|)`` (the translation
     correction of Ohser and Stoyan), so pairs cut off by the edge are made up for without
-    dropping points near it. The density squared is estimated as ``N (N - 1) / area**2``.
+    dropping points near it: g(r) of one pattern is comparable across image sizes. The
+    density squared is estimated as ``M (N - 1) / area**2`` for M reference points.
 
     Examples
     --------
@@ -80,17 +89,25 @@ def pair_distribution(
     if len(xy) < 2:
         raise ValueError(f"`xy` needs at least 2 points inside `region`, got {len(xy)}")
     edges = _bin_edges(r_max, dr)
-    pairs = cKDTree(xy).query_pairs(edges[-1], output_type="ndarray")
-    dx, dy = np.abs(xy[pairs[:, 1]] - xy[pairs[:, 0]]).T
+    n = len(xy)
+    if n > max_references:
+        references = xy[np.sort(np.random.default_rng(0).choice(n, size=max_references, replace=False))]
+        pairs = cKDTree(references).sparse_distance_matrix(cKDTree(xy), edges[-1], output_type="ndarray")
+        pairs = pairs[pairs["v"] > 0]  # a reference and itself
+        dx, dy = np.abs(xy[pairs["j"]] - references[pairs["i"]]).T
+        ordered, m = 1.0, max_references
+    else:
+        pairs = cKDTree(xy).query_pairs(edges[-1], output_type="ndarray")
+        dx, dy = np.abs(xy[pairs[:, 1]] - xy[pairs[:, 0]]).T
+        ordered, m = 2.0, n  # each unordered pair counts from both ends
     weighted, _ = np.histogram(np.hypot(dx, dy), bins=edges, weights=1.0 / ((width - dx) * (height - dy)))
     area = width * height
-    n = len(xy)
-    g = 2.0 * weighted * area**2 / (n * (n - 1)) / (np.pi * np.diff(edges**2))
+    g = ordered * weighted * area**2 / (m * (n - 1)) / (np.pi * np.diff(edges**2))
     return 0.5 * (edges[1:] + edges[:-1]), g
 
 
-def ring_size_fractions(rings: pd.DataFrame, *, sizes: Iterable[int] = range(3, 11)) -> pd.Series:
-    """Fraction of complete rings of each size.
+def ring_size_fractions(rings: pd.DataFrame, *, sizes: Iterable[int] = range(3, 11)) -> pd.DataFrame:
+    """Count and fraction of complete rings of each size, with the fraction's counting error.
 
     Parameters
     ----------
@@ -101,9 +118,11 @@ def ring_size_fractions(rings: pd.DataFrame, *, sizes: Iterable[int] = range(3, 
 
     Returns
     -------
-    pandas.Series
-        Indexed by ``size``: the number of complete rings of that size over the number of
-        all complete rings (sizes outside ``sizes`` included), NaN without complete rings.
+    pandas.DataFrame
+        Indexed by ``size``: ``count`` of complete rings of that size, ``fraction`` of all
+        complete rings (sizes outside ``sizes`` included) and ``error``, its binomial
+        standard error sqrt(f (1 - f) / N) [same unit as the fraction]; NaN without complete
+        rings.
     """
     missing = [c for c in ("size", "complete") if c not in rings.columns]
     if missing:
@@ -112,9 +131,23 @@ def ring_size_fractions(rings: pd.DataFrame, *, sizes: Iterable[int] = range(3, 
     if sizes.empty:
         raise ValueError("`sizes` must name at least one ring size")
     complete = rings.loc[rings["complete"].astype(bool), "size"]
-    counts = complete.value_counts().reindex(sizes, fill_value=0)
+    counts = complete.value_counts().reindex(sizes, fill_value=0).astype(np.int64)
     total = len(complete) if len(complete) else np.nan
-    return (counts / total).rename("fraction")
+    fraction = counts / total
+    return pd.DataFrame({"count": counts, "fraction": fraction, "error": np.sqrt(fraction * (1 - fraction) / total)})
+
+
+def coordination(bonds: pd.DataFrame, rings: pd.DataFrame, n_sites: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bonds per site, and which sites are interior (every ring around them complete).
+
+    An atom is interior when it belongs to at least one complete ring and to as many
+    complete rings as it has bonds (in a planar network an inner atom with k bonds lies in
+    k rings): atoms at an image, hole or monolayer edge, and isolated detections, are not.
+    """
+    degree = np.bincount(bonds[["i", "j"]].to_numpy().ravel(), minlength=n_sites)
+    values, _ = flat_members(rings.loc[rings["complete"].astype(bool), "members"])
+    in_rings = np.bincount(values, minlength=n_sites)
+    return degree, (in_rings > 0) & (in_rings == degree)
 
 
 def summarise(
@@ -124,6 +157,7 @@ def summarise(
     r_max: float = 10.0,
     dr: float = 0.05,
     region: tuple[float, float, float, float] | None = None,
+    pairs: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Summarise one frame as a flat record: counts, bond and angle moments, rings, PDF.
 
@@ -137,6 +171,8 @@ def summarise(
         Range and bin width [Å] of the atoms' pair distribution (see :func:`pair_distribution`).
     region : tuple of float, optional
         Region ``(xmin, xmax, ymin, ymax)`` [Å] for the PDF (default: bounding box of the atoms).
+    pairs : ndarray, optional
+        :func:`ring_pairs` of the network's rings, if already computed.
 
     Returns
     -------
@@ -144,7 +180,11 @@ def summarise(
         ``n_atoms``, ``n_centres``, ``n_bonds``, ``n_complete_rings``; ``bond_length_mean``,
         ``bond_length_std`` [Å]; ``angle_mean``, ``angle_std`` [deg] (standard deviations of
         the population, NaN when empty); ``ring_3`` ... ``ring_10`` (fractions of complete
-        rings); ``pdf_r`` [Å] and ``pdf_g`` as lists.
+        rings) and ``ring_3_err`` ... ``ring_10_err`` (their binomial standard errors);
+        ``n_interior_atoms``, ``coordination_mean`` and ``coordination_2`` ...
+        ``coordination_4`` (fractions) of the interior atoms (see :func:`coordination`);
+        ``aboav_a`` and ``ring_size_variance`` (see :func:`aboav_weaire`); ``pdf_r`` [Å] and
+        ``pdf_g`` as lists.
     """
     sites = check_sites(sites)
     if not isinstance(network, Network):
@@ -154,6 +194,9 @@ def summarise(
     r, g = pair_distribution(atoms, r_max=r_max, dr=dr, region=region)
     length, angle = network.bonds["length"], network.angles["angle"]
     fractions = ring_size_fractions(network.rings)
+    degree, interior = coordination(network.bonds, network.rings, len(sites))
+    inner = degree[interior]
+    a, mu2 = aboav_weaire(network.rings, ring_pairs(network.rings) if pairs is None else pairs)
     return {
         "n_atoms": int(is_atom.sum()),
         "n_centres": int((~is_atom).sum()),
@@ -163,20 +206,28 @@ def summarise(
         "bond_length_std": float(length.std(ddof=0)),
         "angle_mean": float(angle.mean()),
         "angle_std": float(angle.std(ddof=0)),
-        **{f"ring_{size}": float(value) for size, value in fractions.items()},
+        **{f"ring_{size}": float(value) for size, value in fractions["fraction"].items()},
+        **{f"ring_{size}_err": float(value) for size, value in fractions["error"].items()},
+        "n_interior_atoms": int(interior.sum()),
+        "coordination_mean": float(inner.mean()) if len(inner) else float("nan"),
+        **{f"coordination_{k}": float(np.mean(inner == k)) if len(inner) else float("nan") for k in COORDINATIONS},
+        "aboav_a": a,
+        "ring_size_variance": mu2,
         "pdf_r": r.tolist(),
         "pdf_g": g.tolist(),
     }
 
 
+#: Coordination numbers whose fractions the summary reports.
+COORDINATIONS = (2, 3, 4)
+
+
 def adjacent_ring_pairs(rings: pd.DataFrame, size_a: int, size_b: int) -> int:
     """Number of pairs of complete rings of sizes ``size_a`` and ``size_b`` that share a bond
-    (two members), e.g. the 5-7 pairs along a graphene grain boundary or in a Stone-Wales defect."""
-    complete = rings[rings["complete"].astype(bool)]
-    members = [frozenset(m) for m in complete["members"]]
-    sizes = complete["size"].to_numpy()
-    first, second = np.flatnonzero(sizes == size_a), np.flatnonzero(sizes == size_b)
-    return sum(len(members[i] & members[j]) >= 2 for i in first for j in second if i != j) // (2 if size_a == size_b else 1)
+    (two consecutive members), e.g. the 5-7 pairs along a graphene grain boundary or in a Stone-Wales defect."""
+    pairs = ring_pairs(rings)
+    size = rings["size"].to_numpy()[pairs]
+    return int(np.sum((size[:, 0] == size_a) & (size[:, 1] == size_b) | (size[:, 0] == size_b) & (size[:, 1] == size_a)))
 
 
 def rings_away_from(rings: pd.DataFrame, sites: pd.DataFrame, *, size: int, distance: float) -> pd.DataFrame:
@@ -203,18 +254,19 @@ def analyse_frames(
     region: tuple[float, float, float, float] | None = None,
     monolayer: np.ndarray | None = None,
     monolayer_sampling: float | None = None,
+    **ring_options: Any,
 ) -> dict[str, pd.DataFrame]:
-    """Triangulate and summarise every frame of a sites table.
+    """Triangulate and summarise every frame of a sites table; name its defects.
 
     Sites whose ``in_monolayer`` is False are left out (Leist et al. 2022: only monolayer
     regions are analysed); with the ``monolayer`` masks, a ring is complete only when the
-    circle about its centre through its farthest member lies inside the monolayer.
+    circle about its position through its farthest member lies inside the monolayer.
 
     Parameters
     ----------
     sites : pandas.DataFrame
         Columns ``x``, ``y`` [Å], ``kind`` and optionally ``frame`` (all rows are frame 0
-        without it).
+        without it) and ``species`` (for dopants).
     min_bond, max_bond : float
         Bond length range [Å], see :func:`triangulate`.
     r_max, dr : float
@@ -225,19 +277,22 @@ def analyse_frames(
     monolayer : ndarray of bool, shape (F, H, W), optional
         Monolayer mask of each frame (e.g. the model's monolayer head >= 0.5), pixel (r, c)
         at (x, y) = (c, r) * ``monolayer_sampling`` [Å/px].
+    **ring_options
+        ``rings``, ``bond_factor``, ``max_coordination``, ``max_ring_size`` of :func:`triangulate`.
 
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``bonds``, ``angles`` and ``rings`` as in :class:`Network` and ``summary`` (one row per
-        frame, as :func:`summarise`), each with a leading ``frame`` column. Indices are row
-        positions within the frame, ``sites[sites.frame == f].reset_index(drop=True)``, also
-        when sites outside the monolayer were left out.
+        ``bonds``, ``angles`` and ``rings`` as in :class:`Network`, ``adjacency`` (as
+        :func:`ring_adjacency`), ``defects`` (as :func:`find_defects`) and ``summary`` (one row
+        per frame, as :func:`summarise`), each with a leading ``frame`` column. Indices are
+        row positions within the frame, ``sites[sites.frame == f].reset_index(drop=True)``,
+        also when sites outside the monolayer were left out.
     """
     sites = check_sites(sites, one_frame=False)
     if "frame" not in sites.columns:
         sites = sites.assign(frame=0)
-    tables: dict[str, list[pd.DataFrame]] = {"bonds": [], "angles": [], "rings": []}
+    tables: dict[str, list[pd.DataFrame]] = {name: [] for name in FRAME_TABLES}
     summary = []
     for frame, part in sites.groupby("frame", sort=True):
         part = part.reset_index(drop=True)
@@ -245,20 +300,34 @@ def analyse_frames(
         part = part.iloc[kept].reset_index(drop=True)
         if (part["kind"] == "atom").sum() < MIN_ATOMS:
             log.warning("frame %s has fewer than %d atoms: no bonds, rings or g(r); its statistics are NaN", frame, MIN_ATOMS)
-            network = EMPTY_NETWORK
-            tables_summary = _empty_summary(part, r_max=r_max, dr=dr)
+            network, pairs = EMPTY_NETWORK, np.zeros((0, 2), dtype=np.int64)
+            record = _empty_summary(part, r_max=r_max, dr=dr)
         else:
-            network = triangulate(part, min_bond=min_bond, max_bond=max_bond, region=region)
+            network = triangulate(part, min_bond=min_bond, max_bond=max_bond, region=region, **ring_options)
             if monolayer is not None:
                 network = _rings_inside(network, part, monolayer[frame], check_positive(monolayer_sampling, "monolayer_sampling"))
-            tables_summary = summarise(part, network, r_max=r_max, dr=dr, region=region)
-        network = _renumbered(network, kept)
+            pairs = ring_pairs(network.rings)
+            record = summarise(part, network, r_max=r_max, dr=dr, region=region, pairs=pairs)
+        defects = find_defects(part, network.rings, network.bonds, pairs=pairs)
+        site = defects["site"].to_numpy()
+        network = renumbered(network, kept)
+        frame_tables = {
+            "bonds": network.bonds,
+            "angles": network.angles,
+            "rings": network.rings,
+            "adjacency": ring_adjacency(network.rings, pairs),
+            "defects": defects.assign(site=np.where(site >= 0, kept[np.maximum(site, 0)], -1)),
+        }
         for name in tables:
-            tables[name].append(getattr(network, name).assign(frame=frame))
-        summary.append({"frame": frame, **tables_summary})
+            tables[name].append(frame_tables[name].assign(frame=frame))
+        summary.append({"frame": frame, **record})
     result = {name: _frame_first(pd.concat(parts, ignore_index=True)) for name, parts in tables.items()}
     result["summary"] = pd.DataFrame(summary)
     return result
+
+
+#: The per-frame tables of :func:`analyse_frames` besides the summary.
+FRAME_TABLES = ("bonds", "angles", "rings", "adjacency", "defects")
 
 
 EMPTY_NETWORK = Network(
@@ -269,6 +338,8 @@ EMPTY_NETWORK = Network(
     rings=pd.DataFrame(
         {
             "centre": pd.Series(dtype=np.int64),
+            "x": pd.Series(dtype=float),
+            "y": pd.Series(dtype=float),
             "size": pd.Series(dtype=np.int64),
             "area": pd.Series(dtype=float),
             "members": pd.Series(dtype=object),
@@ -294,6 +365,12 @@ def _empty_summary(sites: pd.DataFrame, *, r_max: float, dr: float) -> dict[str,
         "angle_mean": nan,
         "angle_std": nan,
         **{f"ring_{size}": nan for size in range(3, 11)},
+        **{f"ring_{size}_err": nan for size in range(3, 11)},
+        "n_interior_atoms": 0,
+        "coordination_mean": nan,
+        **{f"coordination_{k}": nan for k in COORDINATIONS},
+        "aboav_a": nan,
+        "ring_size_variance": nan,
         "pdf_r": r.tolist(),
         "pdf_g": [nan] * len(r),
     }
@@ -312,25 +389,18 @@ def _in_monolayer(sites: pd.DataFrame) -> np.ndarray:
 
 
 def _rings_inside(network: Network, sites: pd.DataFrame, mask: np.ndarray, sampling: float) -> Network:
-    """``network`` with the rings whose circle (centre to farthest member) leaves ``mask`` incomplete."""
+    """``network`` with the rings whose circle (position to farthest member) leaves ``mask`` incomplete."""
     xy = sites[["x", "y"]].to_numpy(dtype=float)
     inside = ndimage.distance_transform_edt(np.asarray(mask, dtype=bool)) * sampling  # Å to the nearest non-monolayer pixel
     rings = network.rings
-    centres = rings["centre"].to_numpy()
-    radius = np.array([np.hypot(*(xy[members] - xy[c]).T).max() if len(members) else 0.0 for c, members in zip(centres, rings["members"])])
-    rows, cols = ImageGrid(mask.shape, sampling).nearest_pixel(xy[centres, 0], xy[centres, 1])
+    at = rings[["x", "y"]].to_numpy(dtype=float)
+    values, offsets = flat_members(rings["members"])
+    radius = np.zeros(len(rings))
+    ring = np.repeat(np.arange(len(rings)), np.diff(offsets))
+    np.maximum.at(radius, ring, np.hypot(*(xy[values] - at[ring]).T))
+    rows, cols = ImageGrid(mask.shape, sampling).nearest_pixel(at[:, 0], at[:, 1])
     complete = rings["complete"].to_numpy() & (inside[rows, cols] >= radius)
     return Network(bonds=network.bonds, angles=network.angles, rings=rings.assign(complete=complete))
-
-
-def _renumbered(network: Network, kept: np.ndarray) -> Network:
-    """``network`` with its row positions among the kept sites turned into positions in the whole frame."""
-    bonds = network.bonds.assign(i=kept[network.bonds["i"].to_numpy()], j=kept[network.bonds["j"].to_numpy()])
-    angles = network.angles.assign(**{k: kept[network.angles[k].to_numpy()] for k in ("vertex", "i", "j")})
-    rings = network.rings.assign(
-        centre=kept[network.rings["centre"].to_numpy()], members=[kept[np.asarray(m, dtype=int)].tolist() for m in network.rings["members"]]
-    )
-    return Network(bonds=bonds, angles=angles, rings=rings)
 
 
 def _frame_first(table: pd.DataFrame) -> pd.DataFrame:

@@ -1,8 +1,10 @@
-"""Bonds, bond angles and rings from atoms and polygon centres by Delaunay triangulation.
+"""Bonds, bond angles and rings of one frame of detected sites, by Delaunay triangulation.
 
-Leist et al. (2022) triangulate the detected atoms together with the detected polygon
-centres: a centre inside each polygon stops atoms bonding across it, bonds are the atom-atom
-edges of physical length, and the ring size of a centre is the number of atoms it is joined to.
+Two ring methods. With polygon centres (Leist et al. 2022), the atoms are triangulated
+together with the centres: a centre inside each polygon stops atoms bonding across it,
+bonds are the atom-atom edges of physical length, and the ring size of a centre is the
+number of atoms it is joined to. Without centres, the rings are the faces of the planar
+bond graph of the atoms (:mod:`atomscope.geometry.faces`).
 """
 
 from __future__ import annotations
@@ -11,13 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import Delaunay, QhullError
+from scipy.spatial import Delaunay, QhullError, cKDTree
 
 from atomscope._shared.validation import check_positive
+from atomscope.geometry._graph import MAX_RING_GAP, cyclic_next, distance_to_edge, first_shell, flat_members, members_column, pair_codes, ring_table, sort_by_azimuth
+from atomscope.geometry.faces import face_bonds, face_rings
 from atomscope.io import DETECTED_KINDS
 
-__all__ = ["Network", "triangulate"]
+__all__ = ["Network", "RING_METHODS", "triangulate"]
 
+#: How rings are found: from polygon centres, as faces of the bond graph, or 'auto' (centres
+#: when the frame has any, else faces).
+RING_METHODS = ("auto", "centres", "faces")
 
 
 @dataclass(frozen=True)
@@ -33,9 +40,11 @@ class Network:
         ``vertex`` (atom row), ``i`` and ``j`` (the bonded atoms, ``j`` counter-clockwise
         from ``i``) and ``angle`` [deg].
     rings : pandas.DataFrame
-        One row per centre: ``centre`` (row), ``size`` (number of atoms joined to it),
-        ``area`` [Å²] of the polygon of its ``members`` (atom rows, counter-clockwise) and
-        ``complete`` (False for rings at the border, which statistics skip).
+        One row per ring: ``centre`` (row of its centre site; -1 for rings found as faces),
+        ``x``, ``y`` [Å] (the centre, or the centroid of the members), ``size`` (number of
+        atoms), ``area`` [Å²] of the polygon of its ``members`` (atom rows, counter-clockwise)
+        and ``complete`` (False for rings cut by an edge, pores and open rings, which
+        statistics skip).
     """
 
     bonds: pd.DataFrame
@@ -49,8 +58,12 @@ def triangulate(
     min_bond: float = 0.5,
     max_bond: float = 3.0,
     region: tuple[float, float, float, float] | None = None,
+    rings: str = "auto",
+    bond_factor: float = 1.35,
+    max_coordination: int = 5,
+    max_ring_size: int = 12,
 ) -> Network:
-    """Triangulate atoms and polygon centres of one frame into bonds, angles and rings.
+    """Triangulate atoms (and polygon centres) of one frame into bonds, angles and rings.
 
     Parameters
     ----------
@@ -65,6 +78,19 @@ def triangulate(
         Field of view ``(xmin, xmax, ymin, ymax)`` [Å] (default: bounding box of the sites).
         A ring is incomplete when the circle about its centre through its farthest member
         crosses the region's edge.
+    rings : {'auto', 'centres', 'faces'}
+        Ring method: from the polygon centres, as faces of the atoms' bond graph (centres
+        ignored), or 'auto' (default): centres when the frame has any.
+    bond_factor : float
+        The first shell is ``bond_factor`` times the median nearest-neighbour distance of
+        the atoms (default 1.35). Faces: bonds are no longer (nor than ``max_bond``).
+        Centres: a ring whose consecutive members are farther apart is incomplete.
+    max_coordination : int
+        An atom with more neighbours in the first shell is a spurious detection (inside a
+        ring it reaches most of the ring's atoms): it gets no bonds and is in no ring (default 5: carbon bonds to 4 at most; a false
+        detection within 0.4 Å of a hexagon centre has all 6 ring atoms in reach).
+    max_ring_size : int
+        Faces only: larger faces (pores, holes) are incomplete rings (default 12).
 
     Returns
     -------
@@ -73,12 +99,12 @@ def triangulate(
 
     Notes
     -----
-    When the sites include polygon centres, an atom-atom edge is a bond only if it borders
+    With polygon centres, an atom-atom edge is a bond only if it borders
     a complete ring: one of its two Delaunay triangles has the centre of a complete ring as
     third vertex. Every C-C bond borders two rings, or one at a pore edge; edges across
     pores (no centre there) and chords of rings cut by the edge of the field of view are no
-    bonds, nor are the few true bonds at that edge that border only cut rings. Without
-    centres, every edge in range is a bond.
+    bonds, nor are the few true bonds at that edge that border only cut rings. With
+    'centres' and no centre in the frame, every edge in range is a bond.
 
     A ring is also incomplete when its centre or any member lies on the convex hull of all
     sites, where Delaunay joins points that are no neighbours, when it has fewer than
@@ -98,25 +124,32 @@ def triangulate(
     ...                       "kind": ["atom", "atom", "atom", "centre"]})
     >>> triangulate(sites).rings[["centre", "size"]].values.tolist()
     [[3, 3]]
+    >>> triangulate(sites, rings="faces").rings[["centre", "size"]].values.tolist()
+    [[-1, 3]]
     """
     sites = check_sites(sites)
     min_bond = check_positive(min_bond, "min_bond", allow_zero=True)
     max_bond = check_positive(max_bond, "max_bond")
     if min_bond >= max_bond:
         raise ValueError(f"`min_bond` ({min_bond} Å) must be smaller than `max_bond` ({max_bond} Å)")
+    if rings not in RING_METHODS:
+        raise ValueError(f"`rings` must be one of {RING_METHODS}, got {rings!r}")
     xy = sites[["x", "y"]].to_numpy(dtype=float)
     region = check_region(region, xy)
     is_atom = (sites["kind"] == "atom").to_numpy()
-    tri = _delaunay(xy)
-    owner, other = _half_edges(tri)
-    on_hull = np.zeros(len(xy), dtype=bool)
-    on_hull[tri.convex_hull.ravel()] = True
-    bonds = _bonds(xy, is_atom, owner, other, min_bond, max_bond)
-    rings = _rings(xy, is_atom, owner, other, on_hull, region)
-    if not is_atom.all():
-        complete = rings.loc[rings["complete"], "centre"].to_numpy()
-        bonds = bonds[_borders_ring(tri, complete, bonds, len(xy))].reset_index(drop=True)
-    return Network(bonds=bonds, angles=_angles(xy, bonds), rings=rings)
+    bond_factor = check_positive(bond_factor, "bond_factor")
+    if rings == "centres" or (rings == "auto" and not is_atom.all()):
+        kept = np.flatnonzero(~_crowded(xy, is_atom, bond_factor, int(max_coordination)))
+        bonds, ring_rows = _centre_network(xy[kept], is_atom[kept], min_bond, max_bond, bond_factor, region)
+        return renumbered(Network(bonds=bonds, angles=angle_table(xy[kept], bonds), rings=ring_rows), kept)
+    atoms = np.flatnonzero(is_atom)
+    if len(atoms) < 3:
+        raise ValueError(f"`sites` needs at least 3 atoms to find rings as faces, got {len(atoms)}")
+    owner, other = _half_edges(delaunay(xy[atoms]))
+    i, j = face_bonds(xy[atoms], owner, other, min_bond=min_bond, max_bond=max_bond, bond_factor=bond_factor, max_coordination=int(max_coordination))
+    bonds = bond_table(xy, atoms[i], atoms[j])
+    ring_rows = face_rings(xy, atoms[i], atoms[j], region=region, max_ring_size=int(max_ring_size))
+    return Network(bonds=bonds, angles=angle_table(xy, bonds), rings=ring_rows)
 
 
 def check_sites(sites: pd.DataFrame, *, one_frame: bool = True) -> pd.DataFrame:
@@ -155,7 +188,33 @@ def check_region(
     return xmin, xmax, ymin, ymax
 
 
-def _delaunay(xy: np.ndarray) -> Delaunay:
+def _crowded(xy: np.ndarray, is_atom: np.ndarray, factor: float, max_coordination: int) -> np.ndarray:
+    """Atoms with more than ``max_coordination`` other atoms within the first shell."""
+    crowded = np.zeros(len(xy), dtype=bool)
+    atoms = np.flatnonzero(is_atom)
+    k = min(4, len(atoms))
+    if k < 2:
+        return crowded
+    tree = cKDTree(xy[atoms])
+    distance, _ = tree.query(xy[atoms], k=k)
+    owner = np.repeat(np.arange(len(atoms)), k - 1)
+    cutoff = first_shell(owner, distance[:, 1:].ravel(), factor)
+    crowded[atoms] = tree.query_ball_point(xy[atoms], cutoff, return_length=True) - 1 > max_coordination
+    return crowded
+
+
+def renumbered(network: Network, kept: np.ndarray) -> Network:
+    """``network`` of the sites ``kept`` (rows of a larger table) with its row positions turned into rows of that table."""
+    bonds = network.bonds.assign(i=kept[network.bonds["i"].to_numpy()], j=kept[network.bonds["j"].to_numpy()])
+    angles = network.angles.assign(**{k: kept[network.angles[k].to_numpy()] for k in ("vertex", "i", "j")})
+    centre = network.rings["centre"].to_numpy()
+    values, offsets = flat_members(network.rings["members"])
+    rings = network.rings.assign(centre=np.where(centre >= 0, kept[np.maximum(centre, 0)], -1), members=members_column(kept[values], offsets).to_numpy())
+    return Network(bonds=bonds, angles=angles, rings=rings)
+
+
+def delaunay(xy: np.ndarray) -> Delaunay:
+    """scipy's Delaunay triangulation of ``xy`` [Å], with a clear error for degenerate input."""
     try:
         return Delaunay(xy)
     except QhullError as err:
@@ -169,85 +228,71 @@ def _half_edges(tri: Delaunay) -> tuple[np.ndarray, np.ndarray]:
     return owner, other.astype(np.int64)
 
 
-def _cyclic_next(groups: np.ndarray) -> np.ndarray:
-    """Index of the next element in the same run of sorted ``groups``, wrapping to the run's first."""
-    n = len(groups)
-    is_last = np.append(groups[1:] != groups[:-1], True)
-    starts = np.flatnonzero(np.insert(is_last[:-1], 0, True))
-    first = np.repeat(starts, np.diff(np.append(starts, n)))
-    return np.where(is_last, first, np.arange(1, n + 1))
+def bond_table(xy: np.ndarray, i: np.ndarray, j: np.ndarray) -> pd.DataFrame:
+    """Bonds ``i`` < ``j`` (site rows) with their ``length`` [Å]."""
+    i, j = np.minimum(i, j), np.maximum(i, j)
+    return pd.DataFrame({"i": i, "j": j, "length": np.hypot(*(xy[j] - xy[i]).T)})
 
 
-def _sort_by_azimuth(xy: np.ndarray, owner: np.ndarray, other: np.ndarray):
-    """Order half-edges by owner, then by the azimuth of ``other`` seen from the owner."""
-    d = xy[other] - xy[owner]
-    order = np.lexsort((np.arctan2(d[:, 1], d[:, 0]), owner))
-    return owner[order], other[order], d[order]
-
-
-def _bonds(xy, is_atom, owner, other, min_bond, max_bond) -> pd.DataFrame:
+def _centre_network(xy, is_atom, min_bond, max_bond, bond_factor, region) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Bonds and rings of atoms and polygon centres by one Delaunay triangulation (Leist et al.)."""
+    tri = delaunay(xy)
+    owner, other = _half_edges(tri)
+    on_hull = np.zeros(len(xy), dtype=bool)
+    on_hull[tri.convex_hull.ravel()] = True
     keep = (owner < other) & is_atom[owner] & is_atom[other]
-    i, j = owner[keep], other[keep]
-    length = np.hypot(*(xy[j] - xy[i]).T)
-    keep = (length >= min_bond) & (length <= max_bond)
-    return pd.DataFrame({"i": i[keep], "j": j[keep], "length": length[keep]})
+    bonds = bond_table(xy, owner[keep], other[keep])
+    bonds = bonds[(bonds["length"] >= min_bond) & (bonds["length"] <= max_bond)].reset_index(drop=True)
+    atom_pair = is_atom[owner] & is_atom[other]
+    side = first_shell(owner[atom_pair], np.hypot(*(xy[other[atom_pair]] - xy[owner[atom_pair]]).T), bond_factor)
+    rings = _centre_rings(xy, is_atom, owner, other, on_hull, region, side)
+    if not is_atom.all():
+        complete = np.zeros(len(xy), dtype=bool)
+        complete[rings.loc[rings["complete"], "centre"].to_numpy()] = True
+        bonds = bonds[_borders_ring(tri, complete, is_atom, bonds, len(xy))].reset_index(drop=True)
+    return bonds, rings
 
 
-def _borders_ring(tri: Delaunay, centres: np.ndarray, bonds: pd.DataFrame, n: int) -> np.ndarray:
-    """Mask of the bonds that are an edge of a Delaunay triangle with one of ``centres``."""
-    # int64: scipy's int32 simplices made i * n + j overflow above ~46,000 sites, and bonds vanished
-    simplices = tri.simplices[np.isin(tri.simplices, centres).any(axis=1)].astype(np.int64)
-    pairs = np.concatenate([simplices[:, [0, 1]], simplices[:, [1, 2]], simplices[:, [0, 2]]])
-    pairs.sort(axis=1)
-    return np.isin(bonds["i"].to_numpy() * n + bonds["j"].to_numpy(), pairs[:, 0] * n + pairs[:, 1])
+def _centre_rings(xy, is_atom, owner, other, on_hull, region, max_side) -> pd.DataFrame:
+    """One ring per centre: its Delaunay atom neighbours, counter-clockwise, and its completeness.
+
+    A ring is complete only when consecutive members are no farther apart than ``max_side``
+    [Å] (the first shell): a missed atom leaves a 2.46 Å gap in graphene, not a 5-ring.
+    """
+    centres = np.flatnonzero(~is_atom)
+    rank = np.cumsum(~is_atom) - 1  # ring number of each centre row
+    keep = ~is_atom[owner] & is_atom[other]
+    rings, radius, widest, longest = ring_table(xy, rank[owner[keep]], other[keep], xy[centres], centres)
+    on_hull_member = np.bincount(rank[owner[keep]], weights=on_hull[other[keep]], minlength=len(centres)) > 0
+    border = on_hull[centres] | on_hull_member
+    cut = distance_to_edge(xy[centres], region) < radius
+    rings["complete"] = (rings["size"].to_numpy() >= 3) & ~(border | cut | (widest >= MAX_RING_GAP) | (longest > max_side))
+    return rings
 
 
-def _angles(xy: np.ndarray, bonds: pd.DataFrame) -> pd.DataFrame:
+def _borders_ring(tri: Delaunay, complete: np.ndarray, is_atom: np.ndarray, bonds: pd.DataFrame, n: int) -> np.ndarray:
+    """Mask of the bonds that are the side opposite a complete ring's centre in a Delaunay triangle."""
+    simplices = tri.simplices.astype(np.int64)
+    codes = []
+    for k in range(3):  # the side opposite vertex k of every triangle whose vertex k is a complete centre
+        a, b = simplices[:, (k + 1) % 3], simplices[:, (k + 2) % 3]
+        side = complete[simplices[:, k]] & is_atom[a] & is_atom[b]
+        codes.append(pair_codes(a[side], b[side], n))
+    bordered = np.unique(np.concatenate(codes))
+    code = pair_codes(bonds["i"].to_numpy(), bonds["j"].to_numpy(), n)
+    at = np.minimum(np.searchsorted(bordered, code), max(len(bordered) - 1, 0))
+    return (bordered[at] == code) if len(bordered) else np.zeros(len(code), dtype=bool)
+
+
+def angle_table(xy: np.ndarray, bonds: pd.DataFrame) -> pd.DataFrame:
+    """Angles below 180 deg between azimuthally consecutive bonds of each atom, see :class:`Network`."""
     i, j = bonds["i"].to_numpy(), bonds["j"].to_numpy()
-    vertex, other, d = _sort_by_azimuth(xy, np.concatenate([i, j]), np.concatenate([j, i]))
-    nxt = _cyclic_next(vertex)
+    owner, other = np.concatenate([i, j]), np.concatenate([j, i])
+    d = xy[other] - xy[owner]
+    order = sort_by_azimuth(owner, d)
+    vertex, other, d = owner[order], other[order], d[order]
+    nxt = cyclic_next(vertex)
     azimuth = np.degrees(np.arctan2(d[:, 1], d[:, 0]))
     angle = (azimuth[nxt] - azimuth) % 360.0
     keep = (nxt != np.arange(len(nxt))) & (angle < 180.0)
     return pd.DataFrame({"vertex": vertex[keep], "i": other[keep], "j": other[nxt][keep], "angle": angle[keep]})
-
-
-def _rings(xy, is_atom, owner, other, on_hull, region) -> pd.DataFrame:
-    n = len(xy)
-    centres = np.flatnonzero(~is_atom)
-    keep = ~is_atom[owner] & is_atom[other]
-    centre, member, d = _sort_by_azimuth(xy, owner[keep], other[keep])
-    nxt = _cyclic_next(centre)
-    twice_area = d[:, 0] * d[nxt, 1] - d[:, 1] * d[nxt, 0]
-    size = np.bincount(centre, minlength=n)[centres]
-    radius = np.zeros(n)
-    np.maximum.at(radius, centre, np.hypot(d[:, 0], d[:, 1]))
-    border = on_hull[centres] | (np.bincount(centre, weights=on_hull[member], minlength=n)[centres] > 0)
-    cut = _distance_to_edge(xy[centres], region) < radius[centres]
-    azimuth = np.degrees(np.arctan2(d[:, 1], d[:, 0]))
-    gap = np.where(nxt == np.arange(len(nxt)), 360.0, (azimuth[nxt] - azimuth) % 360.0)
-    widest = np.zeros(n)
-    np.maximum.at(widest, centre, gap)
-    open_ = widest[centres] >= _MAX_RING_GAP
-    return pd.DataFrame(
-        {
-            "centre": centres,
-            "size": size,
-            "area": 0.5 * np.bincount(centre, weights=twice_area, minlength=n)[centres],
-            "members": [m.tolist() for m in np.split(member, np.cumsum(size))[:-1]],
-            "complete": (size >= 3) & ~(border | cut | open_),
-        }
-    )
-
-
-#: Widest angle [deg] between azimuthally consecutive members of a closed ring, seen from its
-#: centre. In amorphous-carbon models (radius_spread 0.2) 3- to 8-rings stay below 110 deg; the
-#: centre of a ring cut open by the edge of the detections sees a gap of 180 deg or more.
-_MAX_RING_GAP = 150.0
-
-
-def _distance_to_edge(xy: np.ndarray, region: tuple[float, float, float, float]) -> np.ndarray:
-    """Distance [Å] from each point to the nearest edge of ``region``; negative outside."""
-    xmin, xmax, ymin, ymax = region
-    x, y = xy[:, 0], xy[:, 1]
-    return np.minimum.reduce([x - xmin, xmax - x, y - ymin, ymax - y])

@@ -1,0 +1,84 @@
+"""Rings without polygon centres: the faces of the planar bond graph of the atoms.
+
+For ADF-STEM of graphene, crystals such as TMDs and models without a centre head. The bonds
+are the Delaunay edges of the atoms no longer than ``bond_factor`` times the median
+nearest-neighbour distance (the first coordination shell: 1.35 separates the honeycomb's
+first neighbours at d from its second at 1.73 d, a 5-ring's at 1.62 d). The bond graph is a
+subgraph of a Delaunay triangulation, so it is planar with straight edges, and its faces are
+the minimal cycles: walking each half-edge u -> v on to the bond of v that comes next
+clockwise after v -> u keeps the face on the left, so bounded faces run counter-clockwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from atomscope.geometry._graph import MAX_RING_GAP, cyclic_prev, distance_to_edge, first_shell, ring_table, sort_by_azimuth
+
+__all__ = ["face_bonds", "face_rings"]
+
+
+def face_bonds(
+    xy: np.ndarray, owner: np.ndarray, other: np.ndarray, *, min_bond: float, max_bond: float, bond_factor: float, max_coordination: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bonds (i, j) among Delaunay half-edges ``owner`` -> ``other`` (grouped by owner) of atoms.
+
+    An edge is a bond when ``min_bond <= length <= min(max_bond, bond_factor * d_nn)`` [Å],
+    with d_nn the median over atoms of the nearest Delaunay neighbour's distance. An atom
+    with more than ``max_coordination`` such bonds (a spurious detection inside a ring, which
+    reaches most of the ring's atoms) keeps none, so the ring stays one face.
+    """
+    length = np.hypot(*(xy[other] - xy[owner]).T)
+    cutoff = min(max_bond, first_shell(owner, length, bond_factor))
+    keep = (owner < other) & (length >= min_bond) & (length <= cutoff)
+    i, j = owner[keep], other[keep]
+    degree = np.bincount(np.concatenate([i, j]), minlength=len(xy))
+    crowded = degree > max_coordination
+    keep = ~(crowded[i] | crowded[j])
+    return i[keep], j[keep]
+
+
+def face_rings(
+    xy: np.ndarray, i: np.ndarray, j: np.ndarray, *, region: tuple[float, float, float, float], max_ring_size: int
+) -> pd.DataFrame:
+    """The bounded faces of the bond graph (bonds ``i``-``j`` between rows of ``xy`` [Å]) as rings.
+
+    Returns the rings table of :class:`~atomscope.geometry.Network` with ``centre`` -1 and
+    ``x``, ``y`` the centroid of the members. A face is a complete ring when it has 3 to
+    ``max_ring_size`` members, no bond walked both ways (a dangling bond inside), no member gap of
+    ``MAX_RING_GAP`` or more seen from its centroid, and its circle about the centroid through
+    the farthest member stays inside ``region``. Faces larger than ``max_ring_size`` (pores,
+    holes) are kept as incomplete rings; the unbounded outer face of each part is no ring.
+    """
+    owner, other = np.concatenate([i, j]), np.concatenate([j, i])
+    n_half = len(owner)
+    order = sort_by_azimuth(owner, xy[other] - xy[owner])
+    owner, other = owner[order], other[order]
+    position = np.empty(n_half, dtype=np.int64)
+    position[order] = np.arange(n_half)
+    m = len(i)
+    twin = position[np.concatenate([np.arange(m, 2 * m), np.arange(m)])[order]]
+    nxt = cyclic_prev(owner)[twin]  # the bond after v -> u clockwise at v
+    walk = sparse.csr_matrix((np.ones(n_half, dtype=np.int8), (np.arange(n_half), nxt)), shape=(n_half, n_half))
+    n_faces, face_all = connected_components(walk, directed=True, connection="weak")
+    origin = xy.mean(axis=0) if len(xy) else np.zeros(2)
+    p, q = xy[owner] - origin, xy[other] - origin
+    area = 0.5 * np.bincount(face_all, weights=p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0], minlength=n_faces)
+    bounded = area > 1e-9
+    face_id = np.cumsum(bounded) - 1
+    take = bounded[face_all]
+    face, member = face_id[face_all[take]], owner[take]
+    n_rings = int(bounded.sum())
+    size = np.bincount(face, minlength=n_rings)
+    centroid = np.stack([np.bincount(face, weights=xy[member, k], minlength=n_rings) for k in range(2)], -1) / np.maximum(size, 1)[:, None]
+    bridge = (face_all == face_all[twin]) & bounded[face_all]  # a bond walked both ways by one face
+    bridges = np.bincount(face_id[face_all[bridge]], minlength=n_rings)
+    rings, radius, widest, _ = ring_table(xy, face, member, centroid, np.full(n_rings, -1))
+    rings["area"] = area[bounded]
+    cut = distance_to_edge(centroid, region) < radius
+    ok = (size >= 3) & (size <= max_ring_size) & (bridges == 0) & (widest < MAX_RING_GAP) & ~cut
+    rings["complete"] = ok
+    return rings
