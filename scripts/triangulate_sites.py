@@ -1,12 +1,13 @@
-"""Delaunay triangulation of the detected atoms and centres of one sample, and its statistics.
+"""Bonds, rings and statistics of the detected sites of one sample.
 
 Inputs: ``sites`` (Parquet), ``maps`` (the field of view, and the monolayer head if the model
-has one: sites outside the monolayer are left out, rings leaving it are incomplete). Outputs: ``bonds``, ``angles``,
-``rings`` and ``summary`` (per frame: counts, bond/angle moments, ring fractions, g(r)).
-Config: ``geometry``.
+has one: sites outside the monolayer are left out, rings leaving it are incomplete). Outputs:
+``bonds``, ``angles``, ``rings``, ``adjacency`` (ring sizes that neighbour), ``defects`` (by
+name) and ``summary`` (per frame: counts, bond/angle moments, ring fractions with errors,
+coordination, Aboav-Weaire, g(r)). Config: ``geometry``.
 """
 
-from atomscope.geometry import analyse_frames
+from atomscope.geometry import FRAME_TABLES, analyse_frames
 from atomscope.io import ImageGrid, read_arrays, read_table, write_table
 from atomscope.labels import MONOLAYER
 from atomscope.logs import configure_logging
@@ -32,8 +33,13 @@ if __name__ == "__main__":
         region=region,
         monolayer=monolayer,
         monolayer_sampling=ImageGrid.from_attrs(attrs["model_grid"]).sampling,
+        rings=cfg["rings"],
+        bond_factor=cfg["bond_factor"],
+        max_coordination=cfg["max_coordination"],
+        max_ring_size=cfg["max_ring_size"],
     )
-    units = {"length": "Å", "angle": "deg", "area": "Å^2", "bond_length_mean": "Å", "bond_length_std": "Å", "angle_mean": "deg", "angle_std": "deg", "pdf_r": "Å"}
-    for name in ("bonds", "angles", "rings", "summary"):
+    units = {"length": "Å", "angle": "deg", "area": "Å^2", "x": "Å", "y": "Å", "bond_length_mean": "Å", "bond_length_std": "Å", "angle_mean": "deg", "angle_std": "deg", "pdf_r": "Å"}
+    for name in (*FRAME_TABLES, "summary"):
         write_table(tables[name], snakemake.output[name], config={"geometry": cfg}, units=units)
-    log.info("%s", tables["summary"].drop(columns=["pdf_r", "pdf_g"]).to_string(index=False))
+    log.info("%s", tables["summary"].drop(columns=["pdf_r", "pdf_g"]).T.to_string())
+    log.info("defects: %s", tables["defects"]["defect"].value_counts().to_dict())

@@ -1,6 +1,6 @@
 rule triangulate:
     message:
-        "Triangulating atoms and centres of sample {wildcards.sample}: bonds, angles, rings, g(r)"
+        "Triangulating the sites of sample {wildcards.sample}: bonds, angles, rings, g(r), defects"
     input:
         sites=rules.infer.output.sites,
         maps=rules.infer.output.maps,
@@ -8,6 +8,8 @@ rule triangulate:
         bonds="results/geometry/{sample}/bonds.parquet",
         angles="results/geometry/{sample}/angles.parquet",
         rings="results/geometry/{sample}/rings.parquet",
+        adjacency="results/geometry/{sample}/adjacency.parquet",
+        defects="results/geometry/{sample}/defects.parquet",
         summary="results/geometry/{sample}/summary.parquet",
     params:
         geometry=section("geometry"),

@@ -43,30 +43,26 @@ def face_bonds(
 
 def face_rings(
     xy: np.ndarray, i: np.ndarray, j: np.ndarray, *, region: tuple[float, float, float, float], max_ring_size: int
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The bounded faces of the bond graph (bonds ``i``-``j`` between rows of ``xy`` [Å]) as rings.
 
     Returns the rings table of :class:`~atomscope.geometry.Network` with ``centre`` -1 and
-    ``x``, ``y`` the centroid of the members. A face is a complete ring when it has 3 to
-    ``max_ring_size`` members, no bond walked both ways (a dangling bond inside), no member gap of
-    ``MAX_RING_GAP`` or more seen from its centroid, and its circle about the centroid through
-    the farthest member stays inside ``region``. Faces larger than ``max_ring_size`` (pores,
-    holes) are kept as incomplete rings; the unbounded outer face of each part is no ring.
+    ``x``, ``y`` the centroid of the members, and the mask of the bonds kept. A face is a
+    complete ring when it has 3 to ``max_ring_size`` members, no bond walked both ways (a
+    dangling bond inside), no member gap of ``MAX_RING_GAP`` or more seen from its centroid,
+    and its circle about the centroid through the farthest member stays inside ``region``.
+    Faces larger than ``max_ring_size`` (pores, holes) are kept as incomplete rings; the
+    unbounded outer face of each part is no ring.
+
+    A bond between two triangles is the short diagonal of a squeezed 4-ring (1.41 d in a
+    square, less in a rhombus, inside the first shell) and is dropped: sp2 networks and
+    projected TMD lattices have no pairs of 3-rings sharing a bond.
     """
-    owner, other = np.concatenate([i, j]), np.concatenate([j, i])
-    n_half = len(owner)
-    order = sort_by_azimuth(owner, xy[other] - xy[owner])
-    owner, other = owner[order], other[order]
-    position = np.empty(n_half, dtype=np.int64)
-    position[order] = np.arange(n_half)
-    m = len(i)
-    twin = position[np.concatenate([np.arange(m, 2 * m), np.arange(m)])[order]]
-    nxt = cyclic_prev(owner)[twin]  # the bond after v -> u clockwise at v
-    walk = sparse.csr_matrix((np.ones(n_half, dtype=np.int8), (np.arange(n_half), nxt)), shape=(n_half, n_half))
-    n_faces, face_all = connected_components(walk, directed=True, connection="weak")
-    origin = xy.mean(axis=0) if len(xy) else np.zeros(2)
-    p, q = xy[owner] - origin, xy[other] - origin
-    area = 0.5 * np.bincount(face_all, weights=p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0], minlength=n_faces)
+    walk = _walk(xy, i, j)
+    kept = ~_shared_by_triangles(walk, len(i))
+    if not kept.all():
+        walk = _walk(xy, i[kept], j[kept])
+    owner, face_all, twin, area, _ = walk
     bounded = area > 1e-9
     face_id = np.cumsum(bounded) - 1
     take = bounded[face_all]
@@ -79,6 +75,35 @@ def face_rings(
     rings, radius, widest, _ = ring_table(xy, face, member, centroid, np.full(n_rings, -1))
     rings["area"] = area[bounded]
     cut = distance_to_edge(centroid, region) < radius
-    ok = (size >= 3) & (size <= max_ring_size) & (bridges == 0) & (widest < MAX_RING_GAP) & ~cut
-    rings["complete"] = ok
-    return rings
+    rings["complete"] = (size >= 3) & (size <= max_ring_size) & (bridges == 0) & (widest < MAX_RING_GAP) & ~cut
+    return rings, kept
+
+
+def _walk(xy: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Walk the faces of bonds ``i``-``j``: per half-edge (sorted by owner, then azimuth) its owner,
+    face and twin; per face its signed area [Å²] (positive: bounded, counter-clockwise); and the
+    sorting order (half-edge k of the unsorted list, bond k % len(i), sits at ``order == k``)."""
+    owner, other = np.concatenate([i, j]), np.concatenate([j, i])
+    n_half, m = len(owner), len(i)
+    order = sort_by_azimuth(owner, xy[other] - xy[owner])
+    owner, other = owner[order], other[order]
+    position = np.empty(n_half, dtype=np.int64)
+    position[order] = np.arange(n_half)
+    twin = position[np.concatenate([np.arange(m, 2 * m), np.arange(m)])[order]]
+    nxt = cyclic_prev(owner)[twin]  # the bond after v -> u clockwise at v
+    graph = sparse.csr_matrix((np.ones(n_half, dtype=np.int8), (np.arange(n_half), nxt)), shape=(n_half, n_half))
+    n_faces, face = connected_components(graph, directed=True, connection="weak")
+    origin = xy.mean(axis=0) if len(xy) else np.zeros(2)
+    p, q = xy[owner] - origin, xy[other] - origin
+    area = 0.5 * np.bincount(face, weights=p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0], minlength=n_faces)
+    return owner, face, twin, area, order
+
+
+def _shared_by_triangles(walk, m: int) -> np.ndarray:
+    """Mask of the ``m`` bonds whose two half-edges both lie on bounded faces of three half-edges."""
+    _, face, twin, area, order = walk
+    triangle = (np.bincount(face, minlength=len(area)) == 3) & (area > 1e-9)
+    on = triangle[face] & triangle[face[twin]]
+    shared = np.zeros(m, dtype=bool)
+    shared[order[on] % m] = True
+    return shared

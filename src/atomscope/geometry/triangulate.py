@@ -147,8 +147,8 @@ def triangulate(
         raise ValueError(f"`sites` needs at least 3 atoms to find rings as faces, got {len(atoms)}")
     owner, other = _half_edges(delaunay(xy[atoms]))
     i, j = face_bonds(xy[atoms], owner, other, min_bond=min_bond, max_bond=max_bond, bond_factor=bond_factor, max_coordination=int(max_coordination))
-    bonds = bond_table(xy, atoms[i], atoms[j])
-    ring_rows = face_rings(xy, atoms[i], atoms[j], region=region, max_ring_size=int(max_ring_size))
+    ring_rows, kept = face_rings(xy, atoms[i], atoms[j], region=region, max_ring_size=int(max_ring_size))
+    bonds = bond_table(xy, atoms[i[kept]], atoms[j[kept]])
     return Network(bonds=bonds, angles=angle_table(xy, bonds), rings=ring_rows)
 
 
@@ -195,16 +195,20 @@ def _crowded(xy: np.ndarray, is_atom: np.ndarray, factor: float, max_coordinatio
     k = min(4, len(atoms))
     if k < 2:
         return crowded
-    tree = cKDTree(xy[atoms])
-    distance, _ = tree.query(xy[atoms], k=k)
-    owner = np.repeat(np.arange(len(atoms)), k - 1)
-    cutoff = first_shell(owner, distance[:, 1:].ravel(), factor)
-    crowded[atoms] = tree.query_ball_point(xy[atoms], cutoff, return_length=True) - 1 > max_coordination
+    tree = cKDTree(xy[atoms], balanced_tree=False, compact_nodes=False)  # 3x faster to build, as fast to query here
+    # the shell from the three nearest neighbours of up to 5,000 atoms (a fixed seed): its median is as good
+    probe = np.random.default_rng(0).choice(len(atoms), size=min(len(atoms), 5000), replace=False)
+    distance, _ = tree.query(xy[atoms[probe]], k=k)
+    cutoff = first_shell(np.repeat(np.arange(len(probe)), k - 1), distance[:, 1:].ravel(), factor)
+    pairs = tree.query_pairs(cutoff, output_type="ndarray")
+    crowded[atoms] = np.bincount(pairs.ravel(), minlength=len(atoms)) > max_coordination
     return crowded
 
 
 def renumbered(network: Network, kept: np.ndarray) -> Network:
     """``network`` of the sites ``kept`` (rows of a larger table) with its row positions turned into rows of that table."""
+    if np.array_equal(kept, np.arange(len(kept))):
+        return network
     bonds = network.bonds.assign(i=kept[network.bonds["i"].to_numpy()], j=kept[network.bonds["j"].to_numpy()])
     angles = network.angles.assign(**{k: kept[network.angles[k].to_numpy()] for k in ("vertex", "i", "j")})
     centre = network.rings["centre"].to_numpy()
@@ -278,7 +282,7 @@ def _borders_ring(tri: Delaunay, complete: np.ndarray, is_atom: np.ndarray, bond
         a, b = simplices[:, (k + 1) % 3], simplices[:, (k + 2) % 3]
         side = complete[simplices[:, k]] & is_atom[a] & is_atom[b]
         codes.append(pair_codes(a[side], b[side], n))
-    bordered = np.unique(np.concatenate(codes))
+    bordered = np.sort(np.concatenate(codes))  # duplicates do no harm to searchsorted
     code = pair_codes(bonds["i"].to_numpy(), bonds["j"].to_numpy(), n)
     at = np.minimum(np.searchsorted(bordered, code), max(len(bordered) - 1, 0))
     return (bordered[at] == code) if len(bordered) else np.zeros(len(code), dtype=bool)
