@@ -18,9 +18,17 @@ from atomscope.io.files import (
 )
 from atomscope.io.grid import ImageGrid
 from atomscope.io.model import HEAD_KINDS, MODEL_FORMAT, Head, HeadClass, InputChannel, ModelSpec, Recipe, config_hash, read_model, write_model
-from atomscope.io.samples import SAMPLE_SHEET_OPTIONAL, SAMPLE_SHEET_REQUIRED, parse_pixel_size, read_sample_sheet
+from atomscope.io.samples import (
+    ATOMIC_PIXEL_SIZES,
+    SAMPLE_SHEET_OPTIONAL,
+    SAMPLE_SHEET_REQUIRED,
+    check_pixel_size,
+    parse_pixel_size,
+    read_sample_sheet,
+)
 
 __all__ = [
+    "ATOMIC_PIXEL_SIZES",
     "DETECTED_KINDS",
     "HEAD_KINDS",
     "MODEL_FORMAT",
@@ -34,6 +42,7 @@ __all__ = [
     "ModelSpec",
     "Recipe",
     "atomic_path",
+    "check_pixel_size",
     "config_hash",
     "parse_pixel_size",
     "read_arrays",
