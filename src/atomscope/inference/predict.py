@@ -238,7 +238,7 @@ def check_micrograph(micrograph: Micrograph, spec: ModelSpec) -> None:
         need = math.ceil(least / sampling)
         raise ValueError(
             f"{path}: the image is {height} x {width} px ({height * sampling:.3g} x {width * sampling:.3g} Å at {sampling:g} Å/px), "
-            f"smaller than the {least:g} Å ({MIN_SIDE_PX} px at the model's {spec.pixel_size:g} Å/px) a side must span; "
+            f"smaller than the {least:.3g} Å ({MIN_SIDE_PX} px at the model's {spec.pixel_size:.4g} Å/px) a side must span; "
             f"give an image of at least {need} x {need} px at this pixel size"
         )
 
