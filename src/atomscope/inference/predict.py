@@ -35,7 +35,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Shortest image side [px] on the model's grid: 12.8 Å with the shipped models (0.1 Å/px),
+#: Shortest image side [px] on the model's grid: 14.1-14.2 Å with the shipped models (0.110-0.111 Å/px),
 #: about five graphene cells, room for complete rings and for the g(r) of geometry (to 10 Å).
 #: Smaller images were analysed into a few reflected atoms and then failed to triangulate.
 MIN_SIDE_PX = 128
@@ -43,7 +43,7 @@ MIN_SIDE_PX = 128
 #: Spread of the atoms' nearest-neighbour distances (interquartile range / median) above which
 #: the detections look like noise, not atoms. Measured with the shipped models: real and
 #: simulated graphene, amorphous carbon and MoSe2 0.035-0.127; Gaussian, Poisson and colour
-#: noise 0.28-0.36 (their detections are as dense as atoms, but spaced at random).
+#: noise images 0.26-0.36 (their detections are as dense as atoms, but spaced at random).
 NOISE_SPREAD = 0.2
 #: Fewer atoms than this in all frames together are no lattice either.
 MIN_LATTICE_ATOMS = 10
@@ -216,7 +216,7 @@ def analyse_micrograph(
     if evidence["looks_like_noise"]:
         log.warning(
             "%s: the detections look like noise, not atoms: %d atoms, nearest-neighbour distances spread %.2f "
-            "(IQR / median; lattices and amorphous films measure <= 0.13, noise >= 0.28); "
+            "(IQR / median; lattices and amorphous films measure <= 0.13, noise >= 0.26); "
             "check the pixel size, the model and that the image shows atoms",
             micrograph.path, evidence["atoms"], evidence["nn_spread"],
         )
