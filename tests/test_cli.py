@@ -118,7 +118,7 @@ def _write(path, make):
 BAD_INPUTS = {
     # name: (file writer, extra arguments, the message (regex) after "atomscope: error: <file>: ")
     "too-small": ("s.npy", lambda p: np.save(p, _image()[:16, :16]), ["--pixel-size", "0.1"],
-                  r"the image is 16 x 16 px \(1\.6 x 1\.6 Å at 0\.1 Å/px\), smaller than the 12\.8 Å .*at least 128 x 128 px"),
+                  r"the image is 16 x 16 px \(1\.6 x 1\.6 Å at 0\.1 Å/px\), smaller than the 9\.6 Å .*at least 96 x 96 px"),
     "colour": ("c.png", lambda p: iio.imwrite(p, np.random.default_rng(0).integers(0, 256, (128, 128, 3), dtype=np.uint8)),
                ["--pixel-size", "0.1"], r"a colour image \(shape \(128, 128, 3\)\) whose channels differ.*save the micrograph as a greyscale"),
     "complex": ("z.npy", lambda p: np.save(p, np.ones((128, 128), complex)), ["--pixel-size", "0.1"], r"holds complex128 values, not real intensities"),
@@ -173,8 +173,8 @@ def test_several_files_and_a_pattern_each_get_a_folder_and_one_failure_stops_no_
     errors = [line for line in lines if line.startswith("atomscope: error:")]
     assert errors == [
         f"atomscope: error: {nothing}: no file matches this pattern; check the folder and the quotes around it",
-        f"atomscope: error: {tmp_path / 'good_small.npy'}: the image is 16 x 16 px (1.6 x 1.6 Å at 0.1 Å/px), smaller than the 12.8 Å "
-        "(128 px at the model's 0.1 Å/px) a side must span; give an image of at least 128 x 128 px at this pixel size",
+        f"atomscope: error: {tmp_path / 'good_small.npy'}: the image is 16 x 16 px (1.6 x 1.6 Å at 0.1 Å/px), smaller than the 9.6 Å "
+        "(96 px at the model's 0.1 Å/px) a side must span; give an image of at least 96 x 96 px at this pixel size",
     ]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good0", "good1"]  # nothing for the refused file, no staging left
     folder = tmp_path / "out" / "good1"

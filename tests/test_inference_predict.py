@@ -86,9 +86,9 @@ def _spec(pixel_size=0.1):
     ("shape", "sampling", "match"),
     [
         # a 16 x 16 image once failed in triangulation: "`sites` needs at least 3 sites to triangulate"
-        ((1, 16, 16), 0.1, r"img\.npy: the image is 16 x 16 px \(1\.6 x 1\.6 Å at 0\.1 Å/px\), smaller than the 12\.8 Å "
-         r"\(128 px at the model's 0\.1 Å/px\) a side must span; give an image of at least 128 x 128 px at this pixel size"),
-        ((1, 300, 100), 0.05, r"300 x 100 px \(15 x 5 Å at 0\.05 Å/px\).*at least 256 x 256 px"),
+        ((1, 16, 16), 0.1, r"img\.npy: the image is 16 x 16 px \(1\.6 x 1\.6 Å at 0\.1 Å/px\), smaller than the 9\.6 Å "
+         r"\(96 px at the model's 0\.1 Å/px\) a side must span; give an image of at least 96 x 96 px at this pixel size"),
+        ((1, 300, 100), 0.05, r"300 x 100 px \(15 x 5 Å at 0\.05 Å/px\).*at least 192 x 192 px"),
         ((64, 64, 5), 0.1, r"the image is 64 x 5 px"),  # a 3-D array that is no image series
     ],
 )
@@ -98,7 +98,7 @@ def test_an_image_too_small_for_the_model_is_refused_with_its_size_and_the_minim
 
     with pytest.raises(ValueError, match=match):
         check_micrograph(Micrograph(np.ones(shape, np.float32), sampling, Path("img.npy"), "cli"), _spec())
-    check_micrograph(Micrograph(np.ones((1, 128, 256), np.float32), 0.1, Path("img.npy"), "cli"), _spec())  # the smallest accepted
+    check_micrograph(Micrograph(np.ones((1, 96, 256), np.float32), 0.1, Path("img.npy"), "cli"), _spec())  # the smallest accepted
 
 
 def test_a_micrograph_made_by_hand_with_an_absurd_pixel_size_is_refused():

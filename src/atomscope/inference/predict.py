@@ -35,10 +35,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Shortest image side [px] on the model's grid: 14.1-14.2 Å with the shipped models (0.110-0.111 Å/px),
-#: about five graphene cells, room for complete rings and for the g(r) of geometry (to 10 Å).
-#: Smaller images were analysed into a few reflected atoms and then failed to triangulate.
-MIN_SIDE_PX = 128
+#: Shortest image side [px] on the model's grid: 10.6 Å with the shipped models (0.110-0.111 Å/px),
+#: about four graphene cells, longer than the g(r) of geometry (10 Å in the CLI, 8 Å in the
+#: config). Measured with carbon_hrtem on crops of graphene_hrtem_defect.tif: 96 px (10.4 Å)
+#: gave 45 atoms, 10-11 complete rings and a mean bond of 1.39-1.40 Å; 16 x 16 px found 2
+#: atoms and failed to triangulate. The workflow's tiny test images (128 px, >= 0.1 Å/px) pass.
+MIN_SIDE_PX = 96
 
 #: Spread of the atoms' nearest-neighbour distances (interquartile range / median) above which
 #: the detections look like noise, not atoms. Measured with the shipped models: real and
@@ -234,8 +236,8 @@ def check_micrograph(micrograph: Micrograph, spec: ModelSpec) -> None:
         raise ValueError(f"{path}: pixel size: {error}; give the pixel size in Å/px") from None
     height, width = micrograph.frames.shape[1:]
     least = MIN_SIDE_PX * spec.pixel_size  # [Å]
-    if min(height, width) * sampling < least:
-        need = math.ceil(least / sampling)
+    need = math.ceil(least / sampling - 1e-9)  # [px] of this image; 1e-9: 96 * 0.1 / 0.1 is 96.00000000000001
+    if min(height, width) < need:
         raise ValueError(
             f"{path}: the image is {height} x {width} px ({height * sampling:.3g} x {width * sampling:.3g} Å at {sampling:g} Å/px), "
             f"smaller than the {least:.3g} Å ({MIN_SIDE_PX} px at the model's {spec.pixel_size:.4g} Å/px) a side must span; "
