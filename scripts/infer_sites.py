@@ -3,12 +3,14 @@
 Inputs: ``image`` (any supported micrograph file), ``model`` (model.safetensors: the sample's
 own, a shipped one, or the one the train rule makes). Outputs: ``maps``
 (HDF5: preprocessed frames and heat maps at the model's pixel size) and ``sites`` (Parquet:
-one row per detected site). Config: ``inference``; the sample sheet's ``pixel_size``.
+one row per detected site; its metadata records the pixel size and ``lattice``, how much the
+detections look like atoms, which is also logged as a warning when they look like noise).
+Config: ``inference``; the sample sheet's ``pixel_size``.
 """
 
 import torch
 
-from atomscope.inference import analyse_micrograph, maps_attrs, read_micrograph
+from atomscope.inference import analyse_micrograph, lattice_evidence, maps_attrs, read_micrograph
 from atomscope.io import write_arrays, write_table
 from atomscope.logs import configure_logging
 from atomscope.nets import load_model, pick_device
@@ -24,5 +26,5 @@ if __name__ == "__main__":
     images, maps, sites = analyse_micrograph(micrograph, spec, net, cfg, device=pick_device())
     attrs = maps_attrs(micrograph, spec, maps, snakemake.input.model)
     write_arrays(snakemake.output.maps, {"images": images, "maps": maps}, attrs=attrs, config={"inference": cfg}, units={"images": "1", "maps": "1"})
-    write_table(sites, snakemake.output.sites, config={"inference": cfg, "pixel_size": micrograph.pixel_size_record()}, units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px"})
+    write_table(sites, snakemake.output.sites, config={"inference": cfg, "pixel_size": micrograph.pixel_size_record(), "lattice": lattice_evidence(sites)}, units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px"})
     log.info("detected %s", sites.groupby("kind").size().to_dict())

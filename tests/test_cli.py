@@ -1,9 +1,13 @@
+import re
+
+import imageio.v3 as iio
 import numpy as np
 import pytest
 import torch
 
 from atomscope.cli import main
-from atomscope.io import Head, HeadClass, InputChannel, ModelSpec, read_table, read_table_meta, write_micrograph_tiff, write_model
+from atomscope.inference import lattice_evidence
+from atomscope.io import Head, HeadClass, InputChannel, ModelSpec, read_positions, read_table, read_table_meta, write_micrograph_tiff, write_model
 from atomscope.nets import network_from_spec
 from atomscope.simulation.targets import gaussian_heatmap
 
@@ -100,3 +104,118 @@ def test_models_lists_the_shipped_ones_and_analyse_uses_the_default(tmp_path, mo
     assert main(["analyse", str(tmp_path / "img.npy"), "--pixel-size", "0.1", "--model", "graphite"]) == 2
     err = capsys.readouterr().err
     assert "graphite: neither a model file nor a shipped model; shipped models: ['carbon_hrtem', 'carbon_stem']" in err
+
+
+def _image(seed: int = 0, size: int = 128) -> np.ndarray:
+    return gaussian_heatmap(np.random.default_rng(seed).uniform(1, size / 10 - 1, (size // 3, 2)), (size, size), 0.1) + 0.1
+
+
+def _write(path, make):
+    make(path)
+    return path
+
+
+BAD_INPUTS = {
+    # name: (file writer, extra arguments, the message (regex) after "atomscope: error: <file>: ")
+    "too-small": ("s.npy", lambda p: np.save(p, _image()[:16, :16]), ["--pixel-size", "0.1"],
+                  r"the image is 16 x 16 px \(1\.6 x 1\.6 Å at 0\.1 Å/px\), smaller than the 9\.6 Å .*at least 96 x 96 px"),
+    "colour": ("c.png", lambda p: iio.imwrite(p, np.random.default_rng(0).integers(0, 256, (128, 128, 3), dtype=np.uint8)),
+               ["--pixel-size", "0.1"], r"a colour image \(shape \(128, 128, 3\)\) whose channels differ.*save the micrograph as a greyscale"),
+    "complex": ("z.npy", lambda p: np.save(p, np.ones((128, 128), complex)), ["--pixel-size", "0.1"], r"holds complex128 values, not real intensities"),
+    "4-D": ("f.npy", lambda p: np.save(p, np.zeros((2, 3, 128, 128))), ["--pixel-size", "0.1"], r"data of shape \(2, 3, 128, 128\) is neither an image"),
+    "nan": ("n.npy", lambda p: np.save(p, np.where(np.eye(128) > 0, np.nan, _image())), ["--pixel-size", "0.1"], r"128 pixels are NaN or infinite"),
+    "constant": ("k.npy", lambda p: np.save(p, np.full((128, 128), 3.0)), ["--pixel-size", "0.1"], r"frames \[0\] are constant"),
+    "truncated": ("t.tif", lambda p: (write_micrograph_tiff(p, _image(), 0.1), p.write_bytes(p.read_bytes()[:30_000])),
+                  [], r"cannot read the file as \.tif .*check that it is complete"),
+    "unknown-extension": ("u.jpg2", lambda p: p.write_bytes(b"data"), ["--pixel-size", "0.1"], r"unsupported file type '\.jpg2'; convert the image to one of"),
+    "missing": ("m.tif", lambda p: None, ["--pixel-size", "0.1"], r"no such file; check the image path"),
+    "no-lattice": ("r.npy", lambda p: np.save(p, np.random.default_rng(0).random((128, 128))), ["--pixel-size", "auto:graphene"],
+                   r"no hexagonal lattice .*; give the pixel size as a number instead: pass --pixel-size \(Å/px\)"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_each_bad_input_is_one_line_naming_the_file_with_exit_2_and_no_output(tmp_path, model, capsys, case):
+    name, make, extra, message = BAD_INPUTS[case]
+    path = _write(tmp_path / name, make)
+    assert main(["analyse", str(path), "--model", str(model), "--tile-px", "64", *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert re.match(rf"atomscope: error: {re.escape(str(path))}: {message}", err), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["model.safetensors"] + ([name] if path.exists() else []))
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("50", "'50': 50 Å/px is outside the 0.005-5.0 Å/px of atomic-resolution images (a unit slip? 1 nm = 10 Å)"),
+    ("0.0001", "'0.0001': 0.0001 Å/px is outside the 0.005-5.0 Å/px"),
+    ("-0.1", "'-0.1': write a positive number of Å/px"),
+    ("0", "'0': write a positive number of Å/px"),
+])
+def test_an_absurd_pixel_size_is_refused_before_any_file_is_read(tmp_path, model, capsys, value, message):
+    # --pixel-size 50 once tried to allocate 112 GiB, 0.0001 said "image has a constant channel"
+    np.save(tmp_path / "a.npy", _image())
+    with pytest.raises(SystemExit) as exit_:
+        main(["analyse", str(tmp_path / "a.npy"), "--model", str(model), "--pixel-size", value])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1
+    assert err.startswith(f"atomscope analyse: error: argument --pixel-size: {message}") and err.endswith("(see atomscope analyse --help)\n")
+
+
+def test_several_files_and_a_pattern_each_get_a_folder_and_one_failure_stops_no_other(tmp_path, model, capsys):
+    for k in range(2):
+        np.save(tmp_path / f"good{k}.npy", _image(k))
+    np.save(tmp_path / "good_small.npy", _image()[:16, :16])
+    pattern, nothing = str(tmp_path / "good*.npy"), str(tmp_path / "*.dm4")
+    code = main(["analyse", pattern, nothing, "--model", str(model), "--pixel-size", "0.1", "--tile-px", "64", "--out", str(tmp_path / "out"),
+                 "--format", "csv,extxyz"])
+    assert code == 2
+    lines = capsys.readouterr().err.splitlines()
+    errors = [line for line in lines if line.startswith("atomscope: error:")]
+    assert errors == [
+        f"atomscope: error: {nothing}: no file matches this pattern; check the folder and the quotes around it",
+        f"atomscope: error: {tmp_path / 'good_small.npy'}: the image is 16 x 16 px (1.6 x 1.6 Å at 0.1 Å/px), smaller than the 9.6 Å "
+        "(96 px at the model's 0.1 Å/px) a side must span; give an image of at least 96 x 96 px at this pixel size",
+    ]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good0", "good1"]  # nothing for the refused file, no staging left
+    folder = tmp_path / "out" / "good1"
+    expected = {f"{n}.{ext}" for n in ("sites", "bonds", "angles", "rings", "summary") for ext in ("parquet", "csv")}
+    assert expected | {"sites.extxyz", "maps.h5", "overlay.png"} == {p.name for p in folder.iterdir()}
+    sites = read_table(folder / "sites.parquet")
+    from_csv = read_positions(folder / "sites.csv")
+    np.testing.assert_allclose(from_csv[["x", "y"]].to_numpy(), sites[["x", "y"]].to_numpy())
+    from_xyz = read_positions(folder / "sites.extxyz")
+    np.testing.assert_allclose(from_xyz[["x", "y"]].to_numpy(), sites[["x", "y"]].to_numpy(), atol=1e-6)
+    assert read_table_meta(folder / "sites.parquet")["config"]["lattice"] == lattice_evidence(sites)
+
+
+def test_all_files_analysed_exit_0_and_a_bug_in_one_exits_1_after_the_others(tmp_path, model, monkeypatch, capsys):
+    import atomscope.cli as cli
+
+    for k in range(3):
+        np.save(tmp_path / f"{k}.npy", _image(k))
+    args = ["analyse", *(str(tmp_path / f"{k}.npy") for k in range(3)), "--model", str(model), "--pixel-size", "0.1", "--tile-px", "64"]
+    assert main(args) == 0 and all((tmp_path / f"{k}_atomscope" / "sites.parquet").exists() for k in range(3))
+    analyse_file = cli.analyse_file
+
+    def buggy(image, *rest):
+        if image.name == "0.npy":
+            raise RuntimeError("a bug")
+        return analyse_file(image, *rest)
+
+    monkeypatch.setattr(cli, "analyse_file", buggy)
+    assert main(args) == 1
+    assert "0.npy: unexpected failure, please report it" in capsys.readouterr().err
+
+
+def test_two_files_that_would_share_an_output_folder_are_refused(tmp_path, model, capsys):
+    np.save(tmp_path / "a.npy", _image())
+    write_micrograph_tiff(tmp_path / "a.tif", _image(), 0.1)
+    assert main(["analyse", str(tmp_path / "a.npy"), str(tmp_path / "a.tif"), "--model", str(model)]) == 2
+    assert f"a.npy and {tmp_path / 'a.tif'} would both write to {tmp_path / 'a_atomscope'}; rename one" in capsys.readouterr().err
+
+
+def test_help_lists_the_exit_codes(capsys):
+    with pytest.raises(SystemExit):
+        main(["analyse", "--help"])
+    out = capsys.readouterr().out
+    assert "exit codes:\n  0  every file was analysed\n  1  an unexpected failure" in out and "  2  a usage error, or bad input" in out

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -73,3 +75,104 @@ def test_augmented_maps_turn_with_the_image_even_for_a_network_that_does_not():
     tta = [predict_maps(np.rot90(image, k), 0.1, shift, spec, device=torch.device("cpu"), tile_px=64, overlap_px=0, augment=True)[1][0] for k in (0, 1)]
     inner = (slice(2, -2), slice(2, -2))  # the zero padding at the border is not turned
     np.testing.assert_allclose(np.rot90(tta[0])[inner], tta[1][inner], atol=1e-5)
+
+
+def _spec(pixel_size=0.1):
+    heads = (Head("atoms", "heatmap", (HeadClass("atom", ("C",)),)), Head("centres", "heatmap", (HeadClass("centre"),)))
+    return ModelSpec("resunet", {"base_channels": 4, "depth": 2}, (InputChannel("hrtem"),), heads, pixel_size)
+
+
+@pytest.mark.parametrize(
+    ("shape", "sampling", "match"),
+    [
+        # a 16 x 16 image once failed in triangulation: "`sites` needs at least 3 sites to triangulate"
+        ((1, 16, 16), 0.1, r"img\.npy: the image is 16 x 16 px \(1\.6 x 1\.6 Å at 0\.1 Å/px\), smaller than the 9\.6 Å "
+         r"\(96 px at the model's 0\.1 Å/px\) a side must span; give an image of at least 96 x 96 px at this pixel size"),
+        ((1, 300, 100), 0.05, r"300 x 100 px \(15 x 5 Å at 0\.05 Å/px\).*at least 192 x 192 px"),
+        ((64, 64, 5), 0.1, r"the image is 64 x 5 px"),  # a 3-D array that is no image series
+    ],
+)
+def test_an_image_too_small_for_the_model_is_refused_with_its_size_and_the_minimum(shape, sampling, match):
+
+    from atomscope.inference import Micrograph, check_micrograph
+
+    with pytest.raises(ValueError, match=match):
+        check_micrograph(Micrograph(np.ones(shape, np.float32), sampling, Path("img.npy"), "cli"), _spec())
+    check_micrograph(Micrograph(np.ones((1, 96, 256), np.float32), 0.1, Path("img.npy"), "cli"), _spec())  # the smallest accepted
+
+
+def test_a_micrograph_made_by_hand_with_an_absurd_pixel_size_is_refused():
+
+    from atomscope.inference import Micrograph, check_micrograph
+
+    with pytest.raises(ValueError, match=r"img\.npy: pixel size: 50 Å/px is outside the 0\.005-5\.0 Å/px"):
+        check_micrograph(Micrograph(np.ones((1, 4000, 4000), np.float32), 50.0, Path("img.npy"), "argument"), _spec())
+
+
+def _honeycomb(cells: int, bond: float = 1.42) -> np.ndarray:
+    """(x, y) [Å] of a graphene patch of cells x cells unit cells."""
+    a1, a2 = np.array([1.5, np.sqrt(3) / 2]) * bond, np.array([1.5, -np.sqrt(3) / 2]) * bond
+    i, j = np.meshgrid(np.arange(cells), np.arange(cells))
+    origins = i.reshape(-1, 1) * a1 + j.reshape(-1, 1) * a2
+    return np.concatenate([origins, origins + [bond, 0.0]])
+
+
+def test_lattice_evidence_tells_a_lattice_from_random_detections():
+    import pandas as pd
+
+    from atomscope.inference import lattice_evidence
+
+    rng = np.random.default_rng(0)
+    xy = _honeycomb(12) + rng.normal(0, 0.03, (288, 2))  # 3 pm of localisation noise
+    lattice = lattice_evidence(pd.DataFrame({"frame": 0, "kind": "atom", "x": xy[:, 0], "y": xy[:, 1], "score": 0.9}))
+    # the nearest of three noisy neighbours: 1.386 Å, a little under the bond
+    assert lattice["atoms"] == 288 and lattice["nn_distance_median"] == pytest.approx(1.39, abs=0.01)
+    assert lattice["nn_spread"] < 0.1 and not lattice["looks_like_noise"] and lattice["score_median"] == pytest.approx(0.9)
+    # detections at random, as the shipped models find them on noise: 0.3 per Å², at least 0.7 Å apart
+    points = rng.uniform(0, 30, (2000, 2))
+    keep = [0]
+    for k in range(1, len(points)):
+        if len(keep) < 270 and np.min(np.hypot(*(points[keep] - points[k]).T)) >= 0.7:
+            keep.append(k)
+    noise = lattice_evidence(pd.DataFrame({"frame": 0, "kind": "atom", "x": points[keep, 0], "y": points[keep, 1], "score": 0.5}))
+    assert noise["nn_spread"] > 0.2 and noise["looks_like_noise"]
+    few = lattice_evidence(pd.DataFrame({"frame": 0, "kind": "atom", "x": xy[:9, 0], "y": xy[:9, 1], "score": 0.9}))
+    assert few["atoms"] == 9 and few["looks_like_noise"]  # fewer than 10 atoms are no lattice
+
+
+def _analyse_with_shipped(frames: np.ndarray, sampling: float, model: str):
+    import torch
+
+    from atomscope.config import defaults
+    from atomscope.inference import Micrograph, analyse_micrograph
+    from atomscope.nets import load_model, resolve_model
+
+    spec, net = load_model(resolve_model(model))
+    micrograph = Micrograph(np.asarray(frames, np.float32)[None], sampling, Path("img.npy"), "argument")
+    return analyse_micrograph(micrograph, spec, net, defaults("inference"), device=torch.device("cpu"))[2]
+
+
+def test_pure_noise_is_analysed_with_a_warning_that_it_looks_like_no_atoms(caplog):
+    # 1024 x 1024 px of Gaussian noise once gave 4,080 "atoms" and 1,648 rings without a word
+    sites = _analyse_with_shipped(np.random.default_rng(1).normal(size=(512, 512)), 0.1, "carbon_hrtem")
+    assert len(sites) > 500  # the network still finds peaks in noise
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and warnings[0].startswith("img.npy: the detections look like noise, not atoms:")
+    assert "check the pixel size, the model and that the image shows atoms" in warnings[0]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("name", "sampling", "model"),
+    [("graphene_hrtem_defect.tif", 0.108, "carbon_hrtem"), ("graphene_stem_grain_boundary_6nm.npy", 0.117, "carbon_stem"),
+     ("graphene_simulated_positions.npz", 0.0390625, "carbon_hrtem")],
+)
+def test_real_and_simulated_lattices_do_not_warn(shared_data, caplog, name, sampling, model):
+    from atomscope.inference import lattice_evidence, read_micrograph
+
+    path = shared_data / name
+    frames = np.load(path)["image"] if path.suffix == ".npz" else read_micrograph(path, pixel_size=sampling).frames[0]
+    sites = _analyse_with_shipped(frames, sampling, model)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    evidence = lattice_evidence(sites)
+    assert evidence["nn_spread"] < 0.13 and evidence["atoms"] > 150 and not evidence["looks_like_noise"]

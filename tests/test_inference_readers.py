@@ -93,13 +93,32 @@ def test_grey_png_keeps_its_values(tmp_path):
     np.testing.assert_array_equal(m.frames[0], grey)
 
 
-@pytest.mark.parametrize("suffix", [".png", ".tif"])
-def test_rgb_becomes_grey_luma(tmp_path, suffix):
+@pytest.mark.parametrize("suffix", [".png", ".tif", ".npy"])
+def test_a_colour_image_is_refused_with_the_fix(tmp_path, suffix):
+    # an RGB PNG of noise was once analysed, through its luma, into 228 "atoms"
     rgb = np.random.default_rng(3).integers(0, 256, (20, 30, 3), dtype=np.uint8)
-    iio.imwrite(tmp_path / f"c{suffix}", rgb)
-    m = read_micrograph(tmp_path / f"c{suffix}", pixel_size=0.1)
+    path = tmp_path / f"c{suffix}"
+    np.save(path, rgb) if suffix == ".npy" else iio.imwrite(path, rgb)
+    with pytest.raises(ValueError, match=rf"c\{suffix}: a colour image \(shape \(20, 30, 3\)\) whose channels differ.*save the micrograph as a greyscale"):
+        read_micrograph(path, pixel_size=0.1)
+
+
+@pytest.mark.parametrize(("suffix", "channels"), [(".png", "RGB"), (".png", "RGBA"), (".png", "LA"), (".png", "P"), (".tif", "RGB"), (".npy", "RGB")])
+def test_a_grey_image_saved_in_colour_is_read_as_grey(tmp_path, suffix, channels):
+    from PIL import Image
+
+    grey = np.random.default_rng(4).integers(0, 256, (20, 30), dtype=np.uint8)
+    path = tmp_path / f"g{suffix}"
+    colour = Image.fromarray(grey).convert(channels)
+    np.save(path, np.asarray(colour)) if suffix == ".npy" else colour.save(path)
+    m = read_micrograph(path, pixel_size=0.1)
     assert m.frames.shape == (1, 20, 30)
-    np.testing.assert_allclose(m.frames[0], rgb @ [0.299, 0.587, 0.114], atol=1e-3)
+    np.testing.assert_array_equal(m.frames[0], grey)
+
+
+def test_an_image_series_of_three_frames_is_not_taken_for_colour(tmp_path):
+    frames = np.random.default_rng(5).random((3, 20, 30))
+    assert read_micrograph(write_npy(tmp_path / "s.npy", frames), pixel_size=0.1).frames.shape == (3, 20, 30)
 
 
 # --- calibration errors -------------------------------------------------------------------
@@ -243,11 +262,13 @@ def test_real_pngs(shared_data):
 @pytest.mark.parametrize("pixel_size, origin, fix", [(50.0, "cli", "--pixel-size"), (0.0001, "sheet", "sample sheet"), (5.01, "argument", "read_micrograph")])
 def test_a_pixel_size_outside_atomic_scales_is_refused_before_any_rescaling(tmp_path, image, pixel_size, origin, fix):
     # --pixel-size 50 once tried to allocate 112 GiB; 0.0001 was reported as "a constant channel"
-    with pytest.raises(ValueError, match=rf"a\.npy: the pixel size given, {pixel_size:g} Å/px, is outside the 0\.005-5\.0 Å/px .*{fix}"):
+    with pytest.raises(ValueError, match=rf"a\.npy: pixel size given: {pixel_size:g} Å/px is outside the 0\.005-5\.0 Å/px .*{fix}"):
         read_micrograph(write_npy(tmp_path / "a.npy", image), pixel_size=pixel_size, pixel_size_from=origin)
     assert read_micrograph(tmp_path / "a.npy", pixel_size=4.99).sampling == 4.99
+    with pytest.raises(ValueError, match="is outside"):  # up front: before looking for the file
+        read_micrograph(tmp_path / "missing.npy", pixel_size=pixel_size)
 
 
 def test_a_file_calibration_outside_atomic_scales_is_refused(tmp_path, image):
-    with pytest.raises(ValueError, match=r"c\.tif: the pixel size in the file, 10 Å/px, is outside .*sample sheet"):
+    with pytest.raises(ValueError, match=r"c\.tif: pixel size in the file: 10 Å/px is outside .*sample sheet"):
         read_micrograph(write_tiff(tmp_path / "c.tif", image, scale=1.0, units="nm"), pixel_size_from="sheet")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,11 @@ def test_auto_pixel_sizes_stay_text_for_the_reader_and_pass_the_schema(tmp_path)
     sheet = read_sample_sheet(write_sheet(tmp_path / "s.tsv", "sample\tpath\tpixel_size", "a\tx.png\tauto:graphene", "b\ty.png\tAUTO:3.16", "c\tz.tif\t0.1"))
     assert sheet["pixel_size"].tolist() == ["auto:graphene", "AUTO:3.16", 0.1]
     validate(sheet.copy(), str(ROOT / "workflow" / "schemas" / "samples.schema.yaml"))
+
+
+@pytest.mark.parametrize("bad", ["50", "0.0001", "1e9"])
+def test_a_pixel_size_outside_atomic_scales_stops_the_sheet_naming_the_range(tmp_path, bad):
+    # --pixel-size 50 once tried to allocate 112 GiB; the sheet refuses it before any job runs
+    with pytest.raises(ValueError, match=rf"s\.tsv: sample .a. has pixel_size .{bad}.; {re.escape(f'{float(bad):g}')} Å/px is outside the 0\.005-5\.0 Å/px"):
+        read_sheet_row(tmp_path, f"a\tx.npy\t{bad}\t")
+    assert read_sheet_row(tmp_path, "a\tx.npy\t0.005\t").loc["a", "pixel_size"] == 0.005

@@ -1,13 +1,18 @@
-"""Command line: ``atomscope analyse IMAGE [--model NAME|PATH]``, the workflow's per-image steps
+"""Command line: ``atomscope analyse FILE... [--model NAME|PATH]``, the workflow's per-image steps
 (inference, triangulation, statistics) without Snakemake, with a shipped model by default;
 ``atomscope models`` lists the shipped models."""
 
 from __future__ import annotations
 
 import argparse
+import glob
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any, Callable
 
 from atomscope.config import defaults
 
@@ -15,14 +20,39 @@ __all__ = ["main"]
 
 log = logging.getLogger("atomscope")
 
+#: Output formats of ``analyse --format``: Parquet tables always, CSV and extended XYZ copies on request.
+FORMATS = ("parquet", "csv", "extxyz")
+
+EXIT_CODES = """exit codes:
+  0  every file was analysed
+  1  an unexpected failure, a bug: its traceback is printed (please report it)
+  2  a usage error, or bad input in at least one file: one line per such file names it, the
+     problem and the fix; the other files are still analysed"""
+
+# Errors atomscope raises for bad input; their messages name the file, the problem and the fix.
+BAD_INPUT = (ValueError, FileNotFoundError, TypeError)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line, like every other error of atomscope."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Arguments; the defaults are those of the config schema's ``inference`` and ``geometry`` sections."""
     inference, geometry = defaults("inference"), defaults("geometry")
-    parser = argparse.ArgumentParser(prog="atomscope", description=__doc__)
+    parser = _Parser(prog="atomscope", description=__doc__, epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    analyse = commands.add_parser("analyse", help="detect atoms and rings in one micrograph")
-    analyse.add_argument("image", type=Path, help="micrograph file (.tif .npy .dm3 .dm4 .emd .ser .hspy .png)")
+    analyse = commands.add_parser(
+        "analyse", help="detect atoms and rings in micrographs", description="Detect atoms, bonds and rings in each micrograph.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    analyse.add_argument(
+        "images", nargs="+", metavar="FILE",
+        help="micrograph files (.tif .npy .dm3 .dm4 .emd .ser .hspy .png), or quoted glob patterns ('data/*.dm4')",
+    )
     analyse.add_argument(
         "--model",
         default=None,
@@ -33,10 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--pixel-size",
         type=_pixel_size,
         default=None,
-        help="pixel size [Å/px] if the file has none, or auto:graphene (auto:hBN, auto:MoS2, auto:MoSe2, auto:WS2, "
-        "auto:A for a lattice constant A [Å]) to measure it from the lattice",
+        help="pixel size [Å/px, 0.005-5] for every file, needed where a file has none, or auto:graphene (auto:hBN, auto:MoS2, "
+        "auto:MoSe2, auto:WS2, auto:A for a lattice constant A [Å]) to measure it from each file's lattice",
     )
-    analyse.add_argument("--out", type=Path, default=None, help="output folder (default: IMAGE's name + '_atomscope')")
+    analyse.add_argument(
+        "--out", type=Path, default=None,
+        help="output folder; with several files, the folder that holds one subfolder per file, named after it "
+        "(default: FILE's name + '_atomscope', beside each file)",
+    )
+    analyse.add_argument(
+        "--format", type=_formats, default=("parquet",), metavar="FORMATS",
+        help="comma-separated: parquet (always), csv (sites, bonds, angles, rings and summary also as CSV), "
+        "extxyz (sites as extended XYZ for ASE and OVITO), e.g. --format csv,extxyz",
+    )
     add = analyse.add_argument
     add("--threshold", type=float, default=inference["threshold"], help="smallest heat-map peak that counts (default %(default)s)")
     add("--min-distance", type=float, default=inference["min_distance"], help="smallest distance between sites [Å] (default %(default)s)")
@@ -50,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _pixel_size(text: str) -> float | str:
-    """``--pixel-size``: a number [Å/px] or ``auto:...`` text for the reader to measure."""
+    """``--pixel-size``: a number [Å/px] in the atomic range or ``auto:...`` text for the reader to measure."""
     from atomscope.io import parse_pixel_size
 
     try:
@@ -59,26 +98,99 @@ def _pixel_size(text: str) -> float | str:
         raise argparse.ArgumentTypeError(f"{text!r}: {error}") from None
 
 
-def analyse(args: argparse.Namespace) -> Path:
+def _formats(text: str) -> tuple[str, ...]:
+    """``--format``: comma-separated names of :data:`FORMATS`; Parquet is always among them."""
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in FORMATS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"{', '.join(unknown)}: not a format; choose from {', '.join(FORMATS)}")
+    return tuple(name for name in FORMATS if name == "parquet" or name in names)
+
+
+def expand_images(patterns: list[str]) -> tuple[list[Path], list[str]]:
+    """The files the arguments name: each glob pattern (``*``, ``?``, ``[``) expanded to its files in
+    sorted order, other arguments as they are; and one error line per pattern that matches no file."""
+    images, errors = [], []
+    for pattern in patterns:
+        if not glob.has_magic(pattern):
+            images.append(Path(pattern))
+            continue
+        matches = sorted(Path(match) for match in glob.glob(pattern, recursive=True) if Path(match).is_file())
+        if not matches:
+            errors.append(f"{pattern}: no file matches this pattern; check the folder and the quotes around it")
+        images.extend(matches)
+    return images, errors
+
+
+def output_folders(images: list[Path], out: Path | None) -> list[Path]:
+    """Each image's output folder: ``out`` itself for one image, else ``out/STEM`` (or, without
+    ``out``, ``STEM_atomscope`` beside each image). Two images with one folder are an error."""
+    if out is not None and len(images) == 1:
+        return [out]
+    folders = [out / image.stem if out is not None else image.with_name(image.stem + "_atomscope") for image in images]
+    seen: dict[Path, Path] = {}
+    for image, folder in zip(images, folders):
+        if folder in seen and seen[folder] != image:
+            raise ValueError(f"{seen[folder]} and {image} would both write to {folder}; rename one, or analyse them in two runs with --out")
+        seen.setdefault(folder, image)
+    return folders
+
+
+def analyse(args: argparse.Namespace) -> int:
+    """Analyse every file of ``args.images`` (see :func:`analyse_file`) with one model, a progress bar
+    over the files; bad input in one file is one line on stderr and the others go on. Returns the exit code."""
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from atomscope.nets import DEFAULT_MODEL, load_model, resolve_model
+
+    images, failures = expand_images(args.images)
+    for line in failures:
+        print(f"atomscope: error: {line}", file=sys.stderr)
+    images = list(dict.fromkeys(images))  # a file named twice (by a pattern and by name) once
+    if not images:
+        return 2
+    folders = output_folders(images, args.out)
+    model = resolve_model(args.model or DEFAULT_MODEL)
+    spec, net = load_model(model)
+    code = 2 if failures else 0
+    with logging_redirect_tqdm():
+        for image, out in zip(tqdm(images, desc="micrographs", unit="file", disable=None if len(images) > 1 else True), folders):
+            try:
+                analyse_file(image, out, args, model, spec, net)
+            except BAD_INPUT as error:
+                tqdm.write(f"atomscope: error: {_one_line(error, image)}", file=sys.stderr)
+                code = code or 2
+            except Exception:  # a bug: report it with its traceback, then go on with the other files
+                log.exception("%s: unexpected failure, please report it", image)
+                code = 1
+    return code
+
+
+def _one_line(error: BaseException, image: Path | None = None) -> str:
+    """The error's message on one line, starting with ``image`` when it does not name it."""
+    message = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return message if image is None or str(image) in message else f"{image}: {message}"
+
+
+def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, spec: Any, net: Any) -> Path:
     """Run inference and geometry on one image; write sites, maps (maps.h5, as the workflow's),
-    geometry tables and an overlay figure to ``args.out``. With a model that has a monolayer head, only the monolayer is
-    analysed (sites outside are left out, rings reaching out of it are incomplete)."""
+    geometry tables and an overlay figure to ``out`` (and the copies ``args.format`` asks for).
+    With a model that has a monolayer head, only the monolayer is analysed (sites outside are left
+    out, rings reaching out of it are incomplete). Nothing is written when the image is refused."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from atomscope.geometry import analyse_frames
-    from atomscope.inference import analyse_micrograph, maps_attrs, read_micrograph
-    from atomscope.io import ImageGrid, write_arrays, write_table
+    from atomscope.inference import analyse_micrograph, lattice_evidence, maps_attrs, read_micrograph
+    from atomscope.io import ImageGrid, write_arrays, write_csv, write_extxyz, write_table
     from atomscope.labels import MONOLAYER
-    from atomscope.nets import DEFAULT_MODEL, load_model, pick_device, resolve_model
+    from atomscope.nets import pick_device
     from atomscope.report import overlay_figure
 
-    out = args.out or args.image.with_name(args.image.stem + "_atomscope")
-    micrograph = read_micrograph(args.image, pixel_size=args.pixel_size, pixel_size_from="cli")
-    model = resolve_model(args.model or DEFAULT_MODEL)
-    spec, net = load_model(model)
+    micrograph = read_micrograph(image, pixel_size=args.pixel_size, pixel_size_from="cli")
     inference = {
         "threshold": args.threshold, "min_distance": args.min_distance, "tile_px": args.tile_px, "overlap_px": args.overlap_px,
         "augment": args.augment,
@@ -89,26 +201,52 @@ def analyse(args: argparse.Namespace) -> Path:
     tables = analyse_frames(
         sites, min_bond=args.min_bond, max_bond=args.max_bond, region=grid.region(), monolayer=monolayer, monolayer_sampling=spec.pixel_size
     )
-    write_table(
-        sites, out / "sites.parquet",
-        config={"inference": inference, "model": str(model), "pixel_size": micrograph.pixel_size_record()}, units={"x": "Å", "y": "Å"},
-    )
-    write_arrays(out / "maps.h5", {"images": images, "maps": maps}, attrs=maps_attrs(micrograph, spec, maps, model), config={"inference": inference})
-    for name, table in tables.items():
-        write_table(table, out / f"{name}.parquet", config={"min_bond": args.min_bond, "max_bond": args.max_bond})
     first = {name: tables[name][tables[name]["frame"] == 0] for name in ("bonds", "rings")}
     figure = overlay_figure(
         images[0, 0], spec.pixel_size, sites[sites["frame"] == 0].reset_index(drop=True), first["bonds"], first["rings"],
         monolayer=None if monolayer is None else monolayer[0],
     )
-    figure.savefig(out / "overlay.png", dpi=120)
-    plt.close(figure)
+
+    def write(folder: Path) -> None:
+        write_table(
+            sites, folder / "sites.parquet",
+            config={"inference": inference, "model": str(model), "pixel_size": micrograph.pixel_size_record(), "lattice": lattice_evidence(sites)},
+            units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px"},
+        )
+        write_arrays(folder / "maps.h5", {"images": images, "maps": maps}, attrs=maps_attrs(micrograph, spec, maps, model), config={"inference": inference})
+        for name, table in tables.items():
+            write_table(table, folder / f"{name}.parquet", config={"min_bond": args.min_bond, "max_bond": args.max_bond})
+        if "csv" in args.format:
+            for name, table in {"sites": sites, **tables}.items():
+                write_csv(table, folder / f"{name}.csv")
+        if "extxyz" in args.format:
+            write_extxyz(sites, folder / "sites.extxyz")
+        figure.savefig(folder / "overlay.png", dpi=120)
+
+    try:
+        _write_all(out, write)
+    finally:
+        plt.close(figure)
     summary = tables["summary"].iloc[0]
     log.info(
         "%s (%s): %d atoms, %d bonds, mean bond %.3f Å, %d complete rings -> %s",
-        args.image, model.name, summary["n_atoms"], summary["n_bonds"], summary["bond_length_mean"], summary["n_complete_rings"], out,
+        image, model.name, summary["n_atoms"], summary["n_bonds"], summary["bond_length_mean"], summary["n_complete_rings"], out,
     )
     return out
+
+
+def _write_all(out: Path, write: Callable[[Path], None]) -> None:
+    """Let ``write`` fill a hidden folder beside ``out``, then move its files into ``out``: a
+    failure while writing leaves no partial output (and keeps an earlier run's)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+    try:
+        write(staging)
+        out.mkdir(exist_ok=True)
+        for file in staging.iterdir():
+            os.replace(file, out / file.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def models() -> list[str]:
@@ -132,18 +270,18 @@ def models() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``atomscope`` command; bad input gives one line on stderr and exit 2."""
+    """Entry point of the ``atomscope`` command; the exit codes are :data:`EXIT_CODES`."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)  # it logs a damaged file, which our one line reports
     args = build_parser().parse_args(argv)
     try:
         if args.command == "models":
             print("\n".join(models()))
-        else:
-            analyse(args)
-    except (ValueError, FileNotFoundError, TypeError) as error:
-        print(f"atomscope: error: {error}", file=sys.stderr)
+            return 0
+        return analyse(args)
+    except BAD_INPUT as error:  # a model or --out that no file can be analysed with
+        print(f"atomscope: error: {_one_line(error)}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

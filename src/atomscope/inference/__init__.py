@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from atomscope.inference.predict import analyse_micrograph, maps_attrs
+from atomscope.inference.predict import MIN_SIDE_PX, analyse_micrograph, check_micrograph, lattice_evidence, maps_attrs
 from atomscope.inference.readers import SUPPORTED_EXTENSIONS, Micrograph, read_micrograph
 from atomscope.inference.tiling import predict_tiled
 
-__all__ = ["analyse_micrograph", "maps_attrs", "Micrograph", "SUPPORTED_EXTENSIONS", "read_micrograph", "predict_tiled"]
+__all__ = [
+    "MIN_SIDE_PX",
+    "analyse_micrograph",
+    "check_micrograph",
+    "lattice_evidence",
+    "maps_attrs",
+    "Micrograph",
+    "SUPPORTED_EXTENSIONS",
+    "read_micrograph",
+    "predict_tiled",
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 from typing import Any, Mapping, Sequence
 
@@ -9,15 +11,44 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy import ndimage
+from scipy.spatial import cKDTree
 
 from atomscope._shared.normalisation import normalise
 from atomscope._shared.validation import check_image, check_positive
 from atomscope.inference.readers import Micrograph
 from atomscope.inference.tiling import predict_tiled
-from atomscope.io import ImageGrid, ModelSpec
+from atomscope.io import ImageGrid, ModelSpec, check_pixel_size
 from atomscope.labels import KIND_CHANNELS, MONOLAYER, find_peaks
 
-__all__ = ["rescale_to_sampling", "site_species", "predict_maps", "detect_sites", "analyse_micrograph", "maps_attrs"]
+__all__ = [
+    "MIN_SIDE_PX",
+    "NOISE_SPREAD",
+    "analyse_micrograph",
+    "check_micrograph",
+    "detect_sites",
+    "lattice_evidence",
+    "maps_attrs",
+    "predict_maps",
+    "rescale_to_sampling",
+    "site_species",
+]
+
+log = logging.getLogger(__name__)
+
+#: Shortest image side [px] on the model's grid: 10.6 Å with the shipped models (0.110-0.111 Å/px),
+#: about four graphene cells, longer than the g(r) of geometry (10 Å in the CLI, 8 Å in the
+#: config). Measured with carbon_hrtem on crops of graphene_hrtem_defect.tif: 96 px (10.4 Å)
+#: gave 45 atoms, 10-11 complete rings and a mean bond of 1.39-1.40 Å; 16 x 16 px found 2
+#: atoms and failed to triangulate. The workflow's tiny test images (128 px, >= 0.1 Å/px) pass.
+MIN_SIDE_PX = 96
+
+#: Spread of the atoms' nearest-neighbour distances (interquartile range / median) above which
+#: the detections look like noise, not atoms. Measured with the shipped models: real and
+#: simulated graphene, amorphous carbon and MoSe2 0.035-0.127; Gaussian, Poisson and colour
+#: noise images 0.26-0.36 (their detections are as dense as atoms, but spaced at random).
+NOISE_SPREAD = 0.2
+#: Fewer atoms than this in all frames together are no lattice either.
+MIN_LATTICE_ATOMS = 10
 
 
 
@@ -161,6 +192,7 @@ def analyse_micrograph(
             f"the model reads {spec.in_channels} channels {spec.channel_names} (a focal series); "
             "inference on a single micrograph needs a one-channel model"
         )
+    check_micrograph(micrograph, spec)
     net = net.to(device).eval()
     images, maps, tables = [], [], []
     for frame_index, frame in enumerate(micrograph.frames):
@@ -182,7 +214,59 @@ def analyse_micrograph(
         tables.append(sites.assign(frame=frame_index))
     sites = pd.concat(tables, ignore_index=True)
     sites = sites[["frame"] + [c for c in sites.columns if c != "frame"]]
+    evidence = lattice_evidence(sites)
+    if evidence["looks_like_noise"]:
+        log.warning(
+            "%s: the detections look like noise, not atoms: %d atoms, nearest-neighbour distances spread %.2f "
+            "(IQR / median; lattices and amorphous films measure <= 0.13, noise >= 0.26); "
+            "check the pixel size, the model and that the image shows atoms",
+            micrograph.path, evidence["atoms"], evidence["nn_spread"],
+        )
     return np.stack(images), np.stack(maps), sites
+
+
+def check_micrograph(micrograph: Micrograph, spec: ModelSpec) -> None:
+    """Refuse a micrograph the model cannot analyse: a pixel size outside
+    :data:`~atomscope.io.ATOMIC_PIXEL_SIZES`, or frames whose shorter side is under
+    :data:`MIN_SIDE_PX` px of the model's grid. Messages name the file, its size and the minimum."""
+    path, sampling = micrograph.path, micrograph.sampling
+    try:
+        check_pixel_size(sampling)
+    except ValueError as error:
+        raise ValueError(f"{path}: pixel size: {error}; give the pixel size in Å/px") from None
+    height, width = micrograph.frames.shape[1:]
+    least = MIN_SIDE_PX * spec.pixel_size  # [Å]
+    need = math.ceil(least / sampling - 1e-9)  # [px] of this image; 1e-9: 96 * 0.1 / 0.1 is 96.00000000000001
+    if min(height, width) < need:
+        raise ValueError(
+            f"{path}: the image is {height} x {width} px ({height * sampling:.3g} x {width * sampling:.3g} Å at {sampling:g} Å/px), "
+            f"smaller than the {least:.3g} Å ({MIN_SIDE_PX} px at the model's {spec.pixel_size:.4g} Å/px) a side must span; "
+            f"give an image of at least {need} x {need} px at this pixel size"
+        )
+
+
+def lattice_evidence(sites: pd.DataFrame) -> dict[str, Any]:
+    """How much the detected atoms look like atoms: their number, the median [Å] and spread
+    (interquartile range / median) of their nearest-neighbour distances within each frame,
+    the median heat-map peak, and ``looks_like_noise`` (spread above :data:`NOISE_SPREAD`,
+    or fewer than :data:`MIN_LATTICE_ATOMS` atoms). For the outputs' metadata."""
+    atoms = sites[sites["kind"] == "atom"]
+    frames = [part for _, part in atoms.groupby("frame")] if "frame" in atoms.columns else [atoms]
+    distances = np.concatenate([_nearest_neighbour_distances(part[["x", "y"]].to_numpy(dtype=float)) for part in frames] + [np.empty(0)])
+    median = float(np.median(distances)) if len(distances) else math.nan
+    spread = float(np.subtract(*np.percentile(distances, [75, 25])) / median) if len(distances) else math.nan
+    return {
+        "atoms": len(atoms),
+        "nn_distance_median": median,
+        "nn_spread": spread,
+        "score_median": float(atoms["score"].median()) if "score" in atoms and len(atoms) else math.nan,
+        "looks_like_noise": bool(len(atoms) < MIN_LATTICE_ATOMS or not spread <= NOISE_SPREAD),
+    }
+
+
+def _nearest_neighbour_distances(xy: np.ndarray) -> np.ndarray:
+    """Distance [Å] from each point (N, 2) to its nearest other point; empty for fewer than two."""
+    return cKDTree(xy).query(xy, k=2)[0][:, 1] if len(xy) >= 2 else np.empty(0)
 
 
 def maps_attrs(micrograph: Micrograph, spec: ModelSpec, maps: np.ndarray, model: str | os.PathLike) -> dict[str, Any]:

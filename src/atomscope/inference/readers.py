@@ -22,6 +22,7 @@ import numpy as np
 from rsciio.utils.rgb import is_rgbx, rgbx2regular_array
 
 from atomscope.inference.calibration import LatticeCalibration, lattice_pixel_size, parse_lattice
+from atomscope.io import ATOMIC_PIXEL_SIZES, check_pixel_size
 
 __all__ = ["ATOMIC_PIXEL_SIZES", "Micrograph", "read_micrograph", "SUPPORTED_EXTENSIONS"]
 
@@ -52,9 +53,6 @@ _ANGSTROM_PER_UNIT = {
 }
 # Units that mean "not calibrated".
 _NO_UNIT = {"", "<undefined>", "px", "pixel", "pixels"}
-
-# ITU-R 601-2 luma, the weights Pillow uses for RGB -> grey, so .png and .tif agree.
-_LUMA = np.array([0.299, 0.587, 0.114])
 
 # A signal as RosettaSciIO returns it: {"data": ndarray, "axes": [axis dicts] or None}.
 _Signal = dict[str, Any]
@@ -127,9 +125,10 @@ def read_micrograph(
         If ``path`` does not exist.
     ValueError
         If the extension is not supported, the file cannot be read, it holds no 2D image or
-        3D image series, the data are empty, constant, complex or not finite, the pixels are
-        not square, or there is no pixel size in the file nor in ``pixel_size``, or the pixel
-        size is outside :data:`ATOMIC_PIXEL_SIZES` (0.005-5 Å/px).
+        3D image series, the image is in colour, the data are empty, constant, complex or not
+        finite, the pixels are not square, or there is no pixel size in the file nor in
+        ``pixel_size``, or the pixel size is outside :data:`ATOMIC_PIXEL_SIZES` (0.005-5 Å/px;
+        a given one is refused before the file is read).
     """
     path = Path(path)
     fix, check_path = _HOW_TO_GIVE[pixel_size_from]
@@ -140,6 +139,8 @@ def read_micrograph(
             raise ValueError(f"{path}: {error}; {fix}") from None
     elif pixel_size is not None and not (math.isfinite(pixel_size) and pixel_size > 0):
         raise ValueError(f"{path}: the pixel size must be a positive number of Å/px, got {pixel_size!r}; {fix}")
+    elif pixel_size is not None:
+        _check_atomic_scale(pixel_size, "given", path, fix)
     data, axes = _first_image(_read_signals(path, check_path), path)
     frames = _as_frames(data, path)
     if isinstance(pixel_size, str):
@@ -147,8 +148,9 @@ def read_micrograph(
     elif pixel_size is None:
         micrograph = Micrograph(frames, _sampling_from_axes(axes, path, fix), path, "file")
     else:
-        micrograph = Micrograph(frames, float(pixel_size), path, pixel_size_from)
-    return _check_atomic_scale(micrograph, fix)
+        return Micrograph(frames, float(pixel_size), path, pixel_size_from)
+    _check_atomic_scale(micrograph.sampling, {"file": "in the file", "lattice": "from the lattice"}[micrograph.source], path, fix)
+    return micrograph
 
 
 #: Largest disagreement between the file's pixel size and the lattice's that passes unremarked.
@@ -177,21 +179,12 @@ def _from_lattice(frames: np.ndarray, axes: list[dict] | None, path: Path, latti
     return Micrograph(frames, calibration.pixel_size, path, "lattice", calibration)
 
 
-#: Pixel sizes [Å/px] of atomic-resolution images: outside this range a value is a unit slip
-#: (nm for Å, a calibration of another image), and rescaling to the model's grid would make an
-#: image of millions of megapixels or a few pixels.
-ATOMIC_PIXEL_SIZES = (0.005, 5.0)
-
-
-def _check_atomic_scale(micrograph: Micrograph, fix: str) -> Micrograph:
-    low, high = ATOMIC_PIXEL_SIZES
-    if not low <= micrograph.sampling <= high:
-        given = {"file": "in the file", "lattice": "from the lattice"}.get(micrograph.source, "given")
-        raise ValueError(
-            f"{micrograph.path}: the pixel size {given}, {micrograph.sampling:.6g} Å/px, is outside the "
-            f"{low}-{high} Å/px of atomic-resolution images (a unit slip? 1 nm = 10 Å); {fix}"
-        )
-    return micrograph
+def _check_atomic_scale(sampling: float, given: str, path: Path, fix: str) -> None:
+    """Refuse a pixel size outside :data:`ATOMIC_PIXEL_SIZES`, naming the file, where it came from and ``fix``."""
+    try:
+        check_pixel_size(sampling)
+    except ValueError as error:
+        raise ValueError(f"{path}: pixel size {given}: {error}; {fix}") from None
 
 
 def _rsciio_reader(plugin: str, **kwargs: Any) -> Callable[[Path], list[_Signal]]:
@@ -206,8 +199,8 @@ def _read_npy(path: Path) -> list[_Signal]:
 
 
 def _read_png(path: Path) -> list[_Signal]:
-    # Pillow's "F" mode: grey float32 at the file's own scale, whatever the colour mode.
-    return [{"data": iio.imread(path, plugin="pillow", mode="F"), "axes": None}]
+    # as stored: (H, W) grey, (H, W, 2) grey + alpha, (H, W, 3 or 4) RGB(A), palettes applied
+    return [{"data": iio.imread(path, plugin="pillow"), "axes": None}]
 
 
 _READERS: dict[str, Callable[[Path], list[_Signal]]] = {
@@ -262,9 +255,7 @@ def _first_image(signals: list[_Signal], path: Path) -> tuple[np.ndarray, list[d
 
 def _as_frames(data: np.ndarray, path: Path) -> np.ndarray:
     """Check the data and return float32 frames (F, H, W)."""
-    data = np.asarray(data)
-    if is_rgbx(data):  # RosettaSciIO reads colour TIFF as a structured RGB(A) dtype
-        data = rgbx2regular_array(data)[..., :3] @ _LUMA
+    data = _grey(np.asarray(data), path)
     if data.ndim not in (2, 3):
         raise ValueError(
             f"{path}: data of shape {data.shape} is neither an image (height, width) nor an "
@@ -292,6 +283,25 @@ def _as_frames(data: np.ndarray, path: Path) -> np.ndarray:
             "check the acquisition and leave such frames out"
         )
     return frames
+
+
+def _grey(data: np.ndarray, path: Path) -> np.ndarray:
+    """The grey image of colour data whose channels are equal; other data unchanged.
+
+    Colour is RosettaSciIO's structured RGB(A) dtype, or a last axis of 2 (grey + alpha), 3 or
+    4 (RGB(A)) shorter than the two before it (an image series is (F, H, W), frames first).
+    """
+    if is_rgbx(data):
+        data = rgbx2regular_array(data)
+    elif not (data.ndim in (3, 4) and data.shape[-1] in (2, 3, 4) and data.shape[-1] < min(data.shape[-3:-1])):
+        return data
+    colour = data[..., : 1 if data.shape[-1] == 2 else 3]  # alpha left out
+    if not all(np.array_equal(colour[..., 0], colour[..., k]) for k in range(1, colour.shape[-1])):
+        raise ValueError(
+            f"{path}: a colour image (shape {data.shape}) whose channels differ, and atomscope reads intensities, not colours; "
+            "save the micrograph as a greyscale (single-channel) image"
+        )
+    return colour[..., 0]
 
 
 def _sampling_from_axes(axes: list[dict] | None, path: Path, fix: str) -> float:

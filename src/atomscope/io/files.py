@@ -30,6 +30,7 @@ __all__ = [
     "read_table",
     "read_table_meta",
     "write_arrays",
+    "write_csv",
     "write_micrograph_tiff",
     "write_table",
 ]
@@ -89,6 +90,18 @@ def read_table(path: str | os.PathLike, *, columns: list[str] | None = None) -> 
             raise ValueError(f"{path}: table lacks the columns {missing}; it has {list(df.columns)}")
         df = df[columns]
     return df
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write ``df`` as CSV for other tools (spreadsheets, Atomap, OVITO scripts): a header line,
+    no index, list cells (a ring's members) as space-separated values. Units are those of the
+    Parquet table it copies (lengths in Å, pixel positions ``_px``); CSV has no place for them."""
+    df = df.copy()
+    for column in df.columns:
+        if df[column].map(lambda value: isinstance(value, (list, tuple, np.ndarray))).any():
+            df[column] = df[column].map(lambda value: " ".join(map(str, value)))
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
 
 
 def read_table_meta(path: str | os.PathLike) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["SAMPLE_SHEET_OPTIONAL", "SAMPLE_SHEET_REQUIRED", "parse_pixel_size", "read_sample_sheet"]
+__all__ = ["ATOMIC_PIXEL_SIZES", "SAMPLE_SHEET_OPTIONAL", "SAMPLE_SHEET_REQUIRED", "check_pixel_size", "parse_pixel_size", "read_sample_sheet"]
 
 # The sample sheet: required columns, then optional ones with the type of a given value.
 SAMPLE_SHEET_REQUIRED = ("sample", "path")
@@ -16,6 +16,11 @@ SAMPLE_SHEET_OPTIONAL = ("pixel_size", "truth", "model")
 # Cell values that mean "not given" in an optional column, besides an empty or blank cell:
 # what pandas, R and spreadsheets write for a missing value.
 _NOT_GIVEN = {"na", "n/a", "nan", "none", "null", "<na>"}
+
+#: Pixel sizes [Å/px] of atomic-resolution images: outside this range a value is a unit slip
+#: (nm for Å, a calibration of another image), and rescaling to the model's grid would make an
+#: image of millions of megapixels (--pixel-size 50 asked for 112 GiB) or of a few pixels.
+ATOMIC_PIXEL_SIZES = (0.005, 5.0)
 
 
 def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
@@ -69,14 +74,30 @@ def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
     return sheet.set_index("sample", drop=False)
 
 
-def parse_pixel_size(text: str) -> float | str:
-    """A pixel size as users write it, in the sheet or on the command line: a positive number
-    [Å/px], or ``auto:...`` text (kept as text; the reader measures it from the lattice).
+def check_pixel_size(value: float) -> float:
+    """``value`` [Å/px] as a float, if it lies in :data:`ATOMIC_PIXEL_SIZES`.
 
     Raises
     ------
     ValueError
-        If ``text`` is neither; the message says what to write.
+        Giving the value and the accepted range; the caller adds the file and where to fix it.
+    """
+    low, high = ATOMIC_PIXEL_SIZES
+    value = float(value)
+    if not low <= value <= high:  # NaN fails too
+        raise ValueError(f"{value:.6g} Å/px is outside the {low}-{high} Å/px of atomic-resolution images (a unit slip? 1 nm = 10 Å)")
+    return value
+
+
+def parse_pixel_size(text: str) -> float | str:
+    """A pixel size as users write it, in the sheet or on the command line: a positive number
+    [Å/px] within :data:`ATOMIC_PIXEL_SIZES`, or ``auto:...`` text (kept as text; the reader
+    measures it from the lattice).
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is neither, or the number is outside the range; the message says what to write.
     """
     if text.lower().startswith("auto:"):
         return text
@@ -89,7 +110,7 @@ def parse_pixel_size(text: str) -> float | str:
             "write a positive number of Å/px (e.g. 0.108), or auto:graphene (auto:MoS2, auto:2.46, ...) "
             "to measure it from the lattice"
         )
-    return value
+    return check_pixel_size(value)
 
 
 def _sheet_pixel_size(text: str, sample: str, path: Path) -> float | str:
