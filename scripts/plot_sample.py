@@ -1,15 +1,17 @@
-"""Figures of one sample: overlay of atoms, bonds and rings; statistics; motifs (first frame).
+"""Figures of one sample: overlay of atoms, bonds and rings; rings, defects and strain maps;
+statistics; motifs (first frame).
 
-Inputs: inference maps and sites, geometry tables, motifs. Outputs: three PNG figures.
+Inputs: inference maps and sites, geometry tables, motifs. Outputs: four PNG figures.
 Config: ``report``.
 """
 
 import matplotlib.pyplot as plt
 
+from atomscope.geometry import local_maps
 from atomscope.io import ImageGrid, read_arrays, read_table
 from atomscope.labels import MONOLAYER
 from atomscope.logs import configure_logging
-from atomscope.report import motif_figure, overlay_figure, statistics_figure
+from atomscope.report import motif_figure, network_maps_figure, overlay_figure, statistics_figure
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
@@ -18,12 +20,16 @@ if __name__ == "__main__":
     image, sampling = arrays["images"][0, 0], ImageGrid.from_attrs(attrs["model_grid"]).sampling
     heads = attrs["target_names"]
     monolayer = arrays["maps"][0, heads.index(MONOLAYER)] >= 0.5 if MONOLAYER in heads else None
-    tables = {name: read_table(snakemake.input[name]) for name in ("sites", "bonds", "angles", "rings", "summary", "motifs")}
-    first = {name: tables[name][tables[name]["frame"] == 0] for name in ("sites", "bonds", "rings", "motifs")}
+    tables = {name: read_table(snakemake.input[name]) for name in ("sites", "bonds", "angles", "rings", "defects", "summary", "motifs")}
+    first = {name: tables[name][tables[name]["frame"] == 0] for name in ("sites", "bonds", "rings", "defects", "motifs")}
+    sites = first["sites"].reset_index(drop=True)
+    grid = ImageGrid(image.shape, sampling)
     figures = {
         "overlay": overlay_figure(
-            image, sampling, first["sites"].reset_index(drop=True), first["bonds"], first["rings"], cmap=cfg["ring_colormap"],
-            monolayer=monolayer,
+            image, sampling, sites, first["bonds"], first["rings"], cmap=cfg["ring_colormap"], monolayer=monolayer,
+        ),
+        "network": network_maps_figure(
+            image, grid, sites, first["rings"], first["defects"], local_maps(sites, first["bonds"], first["rings"], grid), cmap=cfg["ring_colormap"]
         ),
         "statistics": statistics_figure(tables["bonds"], tables["angles"], tables["rings"], tables["summary"]),
         "motifs": motif_figure(image, sampling, first["motifs"]),

@@ -219,3 +219,40 @@ def test_help_lists_the_exit_codes(capsys):
         main(["analyse", "--help"])
     out = capsys.readouterr().out
     assert "exit codes:\n  0  every file was analysed\n  1  an unexpected failure" in out and "  2  a usage error, or bad input" in out
+
+
+def _graphene_positions(nx: int = 9, ny: int = 8, offset: float = 3.0) -> np.ndarray:
+    """Atoms of nx * ny whole graphene hexagons [Å], shifted into positive x, y."""
+    cc, a = 1.42, 1.42 * np.sqrt(3)
+    i, j = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
+    centres = np.stack([i * a + (j % 2) * a / 2, j * 1.5 * cc], -1).reshape(-1, 2)
+    turns = np.pi / 6 + np.pi / 3 * np.arange(6)
+    atoms = (centres[:, None] + cc * np.stack([np.cos(turns), np.sin(turns)], -1)).reshape(-1, 2)
+    _, first = np.unique(np.round(atoms, 4), axis=0, return_index=True)
+    return atoms[np.sort(first)] + offset
+
+
+def test_triangulate_reads_another_tools_pixel_list_and_names_its_defects(tmp_path, capsys):
+    atoms = _graphene_positions()
+    csv = tmp_path / "atomap_export.csv"
+    csv.write_text("x,y\n" + "\n".join(f"{x / 0.05:.4f},{y / 0.05:.4f}" for x, y in atoms))  # px at 0.05 Å/px
+    assert main(["triangulate", str(csv), "--pixel-size", "0.05", "--format", "csv"]) == 0
+    out = tmp_path / "atomap_export_geometry"
+    rings, bonds = read_table(out / "rings.parquet"), read_table(out / "bonds.parquet")
+    complete = rings[rings["complete"]]
+    # no centres: rings as faces; the region is the positions' bounding box, so the edge hexagons
+    # (their circle touches it) are complete only with exact positions, as here: all 72
+    assert len(complete) == 72 and set(complete["size"]) == {6} and (complete["centre"] == -1).all()
+    assert abs(bonds["length"].mean() - 1.42) < 1e-3 and (out / "network.png").stat().st_size > 10_000
+    assert (out / "summary.csv").is_file() and read_table(out / "defects.parquet").empty
+    # pixels read as Å (28.4 "Å" bonds) are refused: the message names the file and the flag
+    capsys.readouterr()
+    assert main(["triangulate", str(csv), "--out", str(tmp_path / "px")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "atomap_export.csv" in error and "--pixel-size" in error and not (tmp_path / "px").exists()
+
+
+def test_triangulate_a_missing_file_exits_2_in_one_line(tmp_path, capsys):
+    assert main(["triangulate", str(tmp_path / "none.csv")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "none.csv" in error

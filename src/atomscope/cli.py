@@ -1,5 +1,6 @@
 """Command line: ``atomscope analyse FILE... [--model NAME|PATH]``, the workflow's per-image steps
 (inference, triangulation, statistics) without Snakemake, with a shipped model by default;
+``atomscope triangulate SITES`` re-analyses a sites table or another tool's position list;
 ``atomscope models`` lists the shipped models."""
 
 from __future__ import annotations
@@ -82,10 +83,45 @@ def build_parser() -> argparse.ArgumentParser:
     add("--tile-px", type=int, default=inference["tile_px"], help="tile side [px] (default %(default)s)")
     add("--overlap-px", type=int, default=inference["overlap_px"], help="tile overlap [px] (default %(default)s)")
     add("--augment", action="store_true", help="average the maps over the 8 rotations and flips (8x slower; smoother on noisy images)")
-    add("--min-bond", type=float, default=geometry["min_bond"], help="shortest bond [Å] (default %(default)s)")
-    add("--max-bond", type=float, default=geometry["max_bond"], help="longest bond [Å] (default %(default)s)")
+    _add_geometry_options(analyse, geometry)
+    triangulate = commands.add_parser(
+        "triangulate", help="bonds, rings, defects and statistics of a sites table or a position list",
+        description="Bonds, angles, rings, named defects, strain maps and statistics of positions found elsewhere: "
+        "atomscope's sites.parquet, or another tool's list (CSV or Parquet with x, y in Å, or in px with --pixel-size; "
+        "Atomap HDF5; extended XYZ).",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    triangulate.add_argument("positions", type=Path, metavar="SITES", help="sites.parquet, or a position list (.csv .parquet .hdf5 .extxyz)")
+    triangulate.add_argument("--pixel-size", type=float, default=None, help="the positions are pixels of this size [Å/px] (default: Å)")
+    triangulate.add_argument("--out", type=Path, default=None, help="output folder (default: SITES's name + '_geometry', beside it)")
+    triangulate.add_argument("--format", type=_formats, default=("parquet",), metavar="FORMATS", help="parquet (always), csv: the tables also as CSV")
+    _add_geometry_options(triangulate, geometry)
     commands.add_parser("models", help="list the shipped models: what each was trained for, its pixel size and scores")
     return parser
+
+
+def _add_geometry_options(parser: argparse.ArgumentParser, geometry: dict[str, Any]) -> None:
+    """The geometry options both ``analyse`` and ``triangulate`` take, with the config's defaults."""
+    from atomscope.geometry import RING_METHODS
+
+    add = parser.add_argument
+    add("--min-bond", type=float, default=geometry["min_bond"], help="shortest bond [Å] (default %(default)s)")
+    add("--max-bond", type=float, default=geometry["max_bond"], help="longest bond [Å] (default %(default)s)")
+    add(
+        "--rings", choices=RING_METHODS, default=geometry["rings"],
+        help="rings from polygon centres, as faces of the atoms' bond graph, or auto: centres when there are any (default %(default)s)",
+    )
+    add("--bond-factor", type=float, default=geometry["bond_factor"], help="first shell in typical bonds (default %(default)s)")
+
+
+def geometry_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`atomscope.geometry.analyse_frames` that the command line sets."""
+    geometry = defaults("geometry")
+    return {
+        "min_bond": args.min_bond, "max_bond": args.max_bond, "rings": args.rings, "bond_factor": args.bond_factor,
+        "max_coordination": geometry["max_coordination"], "max_ring_size": geometry["max_ring_size"], "r_max": geometry["pdf"]["r_max"],
+        "dr": geometry["pdf"]["dr"],
+    }
 
 
 def _pixel_size(text: str) -> float | str:
@@ -198,9 +234,8 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     images, maps, sites = analyse_micrograph(micrograph, spec, net, inference, device=pick_device())
     monolayer = maps[:, spec.head_names.index(MONOLAYER)] >= 0.5 if MONOLAYER in spec.head_names else None
     grid = ImageGrid(micrograph.frames.shape[1:], micrograph.sampling)
-    tables = analyse_frames(
-        sites, min_bond=args.min_bond, max_bond=args.max_bond, region=grid.region(), monolayer=monolayer, monolayer_sampling=spec.pixel_size
-    )
+    options = geometry_options(args)
+    tables = analyse_frames(sites, region=grid.region(), monolayer=monolayer, monolayer_sampling=spec.pixel_size, **options)
     first = {name: tables[name][tables[name]["frame"] == 0] for name in ("bonds", "rings")}
     figure = overlay_figure(
         images[0, 0], spec.pixel_size, sites[sites["frame"] == 0].reset_index(drop=True), first["bonds"], first["rings"],
@@ -215,7 +250,7 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
         )
         write_arrays(folder / "maps.h5", {"images": images, "maps": maps}, attrs=maps_attrs(micrograph, spec, maps, model), config={"inference": inference})
         for name, table in tables.items():
-            write_table(table, folder / f"{name}.parquet", config={"min_bond": args.min_bond, "max_bond": args.max_bond})
+            write_table(table, folder / f"{name}.parquet", config={"geometry": options})
         if "csv" in args.format:
             for name, table in {"sites": sites, **tables}.items():
                 write_csv(table, folder / f"{name}.csv")
@@ -231,6 +266,61 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     log.info(
         "%s (%s): %d atoms, %d bonds, mean bond %.3f Å, %d complete rings -> %s",
         image, model.name, summary["n_atoms"], summary["n_bonds"], summary["bond_length_mean"], summary["n_complete_rings"], out,
+    )
+    return out
+
+
+def triangulate(args: argparse.Namespace) -> Path:
+    """Bonds, rings, defects and statistics of ``args.positions`` (see :func:`atomscope.io.read_positions`),
+    every frame in its own bounding box; the tables and ``network.png`` (first frame) to ``args.out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from atomscope.geometry import FRAME_TABLES, analyse_frames, local_maps, nearest_spacing
+    from atomscope.io import ImageGrid, read_positions, write_csv, write_table
+    from atomscope.report import network_maps_figure
+
+    sites = read_positions(args.positions, pixel_size=args.pixel_size)
+    spacing = nearest_spacing(sites)
+    if not 0.5 <= spacing <= 5.0:
+        unit = "px" if args.pixel_size is None else "Å"
+        raise ValueError(
+            f"{args.positions}: the atoms' median nearest-neighbour distance is {spacing:.3g} Å, not the 0.5-5 Å of atoms; "
+            + ("are the positions in pixels? give their size with --pixel-size" if unit == "px" else "check --pixel-size")
+        )
+    out = args.out or args.positions.with_name(args.positions.stem + "_geometry")
+    options = geometry_options(args)
+    try:
+        tables = analyse_frames(sites, **options)
+    except ValueError as error:
+        raise ValueError(f"{args.positions}: {error}") from None
+    frame = sites["frame"].min()
+    first = {name: tables[name][tables[name]["frame"] == frame] for name in ("bonds", "rings", "defects")}
+    first_sites = sites[sites["frame"] == frame].reset_index(drop=True)
+    spacing = 0.1  # [Å/px] of the maps
+    grid = ImageGrid(tuple(int(np.ceil(v / spacing)) + 1 for v in first_sites[["y", "x"]].max().clip(lower=spacing)), spacing)
+    maps = local_maps(first_sites, first["bonds"], first["rings"], grid)
+    figure = network_maps_figure(None, grid, first_sites, first["rings"], first["defects"], maps)
+
+    def write(folder: Path) -> None:
+        for name in (*FRAME_TABLES, "summary"):
+            write_table(tables[name], folder / f"{name}.parquet", config={"geometry": options, "positions": str(args.positions)})
+            if "csv" in args.format:
+                write_csv(tables[name], folder / f"{name}.csv")
+        figure.savefig(folder / "network.png", dpi=120)
+
+    try:
+        _write_all(out, write)
+    finally:
+        plt.close(figure)
+    summary = tables["summary"]
+    log.info(
+        "%s: %d frame(s), %d atoms, %d bonds (mean %.3f Å), %d complete rings, defects %s -> %s",
+        args.positions, len(summary), summary["n_atoms"].sum(), summary["n_bonds"].sum(), tables["bonds"]["length"].mean(),
+        summary["n_complete_rings"].sum(), tables["defects"]["defect"].value_counts().to_dict(), out,
     )
     return out
 
@@ -277,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "models":
             print("\n".join(models()))
+            return 0
+        if args.command == "triangulate":
+            triangulate(args)
             return 0
         return analyse(args)
     except BAD_INPUT as error:  # a model or --out that no file can be analysed with

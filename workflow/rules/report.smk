@@ -7,6 +7,7 @@ rule report_sample:
         bonds=rules.triangulate.output.bonds,
         angles=rules.triangulate.output.angles,
         rings=rules.triangulate.output.rings,
+        defects=rules.triangulate.output.defects,
         summary=rules.triangulate.output.summary,
         motifs=rules.motifs.output.motifs,
     output:
@@ -16,6 +17,13 @@ rule report_sample:
             category="Samples",
             subcategory="{sample}",
             labels={"sample": "{sample}", "figure": "atoms and rings"},
+        ),
+        network=report(
+            "results/report/{sample}/network.png",
+            caption="../report/network.rst",
+            category="Samples",
+            subcategory="{sample}",
+            labels={"sample": "{sample}", "figure": "rings, defects, strain"},
         ),
         statistics=report(
             "results/report/{sample}/statistics.png",

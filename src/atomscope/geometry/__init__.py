@@ -2,11 +2,13 @@
 
 from atomscope.geometry.adjacency import aboav_weaire, ring_adjacency, ring_pairs
 from atomscope.geometry.defects import DEFECT_PATTERNS, find_defects
+from atomscope.geometry.maps import local_maps
 from atomscope.geometry.statistics import (
     FRAME_TABLES,
     adjacent_ring_pairs,
     analyse_frames,
     coordination,
+    nearest_spacing,
     pair_distribution,
     ring_size_fractions,
     rings_away_from,
@@ -24,6 +26,8 @@ __all__ = [
     "analyse_frames",
     "coordination",
     "find_defects",
+    "local_maps",
+    "nearest_spacing",
     "pair_distribution",
     "ring_adjacency",
     "ring_pairs",

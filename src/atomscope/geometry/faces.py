@@ -50,7 +50,8 @@ def face_rings(
     ``x``, ``y`` the centroid of the members, and the mask of the bonds kept. A face is a
     complete ring when it has 3 to ``max_ring_size`` members, no bond walked both ways (a
     dangling bond inside), no member gap of ``MAX_RING_GAP`` or more seen from its centroid,
-    and its circle about the centroid through the farthest member stays inside ``region``.
+    and no member outside ``region``. (A ring cut by the region's edge misses the atoms
+    beyond it and closes no face; bonds longer than the first shell cannot close it.)
     Faces larger than ``max_ring_size`` (pores, holes) are kept as incomplete rings; the
     unbounded outer face of each part is no ring.
 
@@ -72,10 +73,12 @@ def face_rings(
     centroid = np.stack([np.bincount(face, weights=xy[member, k], minlength=n_rings) for k in range(2)], -1) / np.maximum(size, 1)[:, None]
     bridge = (face_all == face_all[twin]) & bounded[face_all]  # a bond walked both ways by one face
     bridges = np.bincount(face_id[face_all[bridge]], minlength=n_rings)
-    rings, radius, widest, _ = ring_table(xy, face, member, centroid, np.full(n_rings, -1))
+    rings, _, widest, _ = ring_table(xy, face, member, centroid, np.full(n_rings, -1))
     rings["area"] = area[bounded]
-    cut = distance_to_edge(centroid, region) < radius
-    rings["complete"] = (size >= 3) & (size <= max_ring_size) & (bridges == 0) & (widest < MAX_RING_GAP) & ~cut
+    # a ring cut by the image edge lacks the atoms beyond it, so it closes no face: only a face
+    # with a member outside the region (detections past the image) is cut
+    outside = np.bincount(face, weights=distance_to_edge(xy[member], region) < 0, minlength=n_rings) > 0
+    rings["complete"] = (size >= 3) & (size <= max_ring_size) & (bridges == 0) & (widest < MAX_RING_GAP) & ~outside
     return rings, kept
 
 

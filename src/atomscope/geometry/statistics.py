@@ -140,6 +140,15 @@ def ring_size_fractions(rings: pd.DataFrame, *, sizes: Iterable[int] = range(3, 
     return pd.DataFrame({"count": counts, "fraction": fraction, "error": np.sqrt(fraction * (1 - fraction) / total)})
 
 
+def nearest_spacing(sites: pd.DataFrame) -> float:
+    """Median distance [Å] from each atom to its nearest atom (NaN with fewer than 2 atoms)."""
+    xy = sites.loc[sites["kind"] == "atom", ["x", "y"]].to_numpy(dtype=float)
+    if len(xy) < 2:
+        return float("nan")
+    distance, _ = cKDTree(xy).query(xy, k=2)
+    return float(np.median(distance[:, 1]))
+
+
 def coordination(bonds: pd.DataFrame, rings: pd.DataFrame, n_sites: int) -> tuple[np.ndarray, np.ndarray]:
     """Bonds per site, and which sites are interior (every ring around them complete).
 

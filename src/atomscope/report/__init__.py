@@ -4,6 +4,7 @@ from atomscope.report.cards import model_card
 from atomscope.report.figures import (
     learning_curve_figure,
     motif_figure,
+    network_maps_figure,
     overlay_figure,
     statistics_figure,
     summary_figure,
@@ -14,6 +15,7 @@ __all__ = [
     "learning_curve_figure",
     "model_card",
     "motif_figure",
+    "network_maps_figure",
     "overlay_figure",
     "statistics_figure",
     "summary_figure",

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from atomscope.io import ImageGrid  # noqa: E402
 
-__all__ = ["overlay_figure", "statistics_figure", "motif_figure", "summary_figure", "summary_table"]
+__all__ = ["overlay_figure", "network_maps_figure", "statistics_figure", "motif_figure", "summary_figure", "summary_table"]
 
 RING_SIZES = range(3, 11)
 
@@ -96,12 +96,14 @@ def statistics_figure(bonds: pd.DataFrame, angles: pd.DataFrame, rings: pd.DataF
     ax.set_title(f"mean {angles['angle'].mean():.1f} deg, std {angles['angle'].std(ddof=0):.1f} deg")
     ax = axes[1, 0]
     complete = rings.loc[rings["complete"].astype(bool), "size"]
+    n = len(complete)
     fractions = complete.value_counts(normalize=True).reindex(RING_SIZES, fill_value=0.0)
-    ax.bar(fractions.index, fractions.to_numpy(), color="tab:green")
+    errors = np.sqrt(fractions * (1 - fractions) / max(n, 1))  # binomial counting error
+    ax.bar(fractions.index, fractions.to_numpy(), yerr=errors.to_numpy(), capsize=3, color="tab:green")
     ax.set_xlabel("ring size")
     ax.set_ylabel("fraction of complete rings")
     ax.set_xticks(list(RING_SIZES))
-    ax.set_title(f"{len(complete)} complete rings")
+    ax.set_title(f"{n} complete rings (bars: counting error)")
     ax = axes[1, 1]
     for _, row in summary.iterrows():
         ax.plot(row["pdf_r"], row["pdf_g"], label=f"frame {row['frame']}")
@@ -109,6 +111,53 @@ def statistics_figure(bonds: pd.DataFrame, angles: pd.DataFrame, rings: pd.DataF
     ax.set_xlabel("r (Å)")
     ax.set_ylabel("g(r)")
     ax.set_title("pair distribution function of atoms")
+    return fig
+
+
+def network_maps_figure(
+    image: np.ndarray | None, grid: ImageGrid, sites: pd.DataFrame, rings: pd.DataFrame, defects: pd.DataFrame, maps: dict[str, np.ndarray], *, cmap: str = "tab10"
+) -> Figure:
+    """Rings coloured by size with the named defects, the local strain map and the local hexagon
+    fraction of one frame (``maps`` from :func:`atomscope.geometry.local_maps` on ``grid``);
+    the micrograph (on ``grid``) behind the rings when given."""
+    xy = sites[["x", "y"]].to_numpy()
+    extent = grid.imshow_extent()
+    fig, axes = plt.subplots(1, 3, figsize=(18, 6.2), constrained_layout=True)
+    ax = axes[0]
+    if image is not None:
+        _show_image(ax, image, grid.sampling)
+    else:
+        ax.set_xlim(extent[:2])
+        ax.set_ylim(extent[2:])
+        ax.set_aspect("equal")
+        ax.set_xlabel("x (Å)")
+        ax.set_ylabel("y (Å)")
+    complete = rings[rings["complete"].astype(bool)]
+    colours = plt.get_cmap(cmap, len(RING_SIZES))
+    polygons = [xy[np.asarray(members, dtype=int)] for members in complete["members"]]
+    faces = [colours(int(np.clip(size, RING_SIZES[0], RING_SIZES[-1])) - RING_SIZES[0]) for size in complete["size"]]
+    ax.add_collection(PolyCollection(polygons, facecolors=faces, edgecolors="white", linewidths=0.3, alpha=0.7))
+    named = defects[defects["defect"] != "other"]
+    for name, group in named.groupby("defect"):
+        ax.plot(group["x"], group["y"], "x", markersize=7, markeredgewidth=1.5, label=f"{name} ({len(group)})")
+    if len(named):
+        ax.legend(fontsize=7, loc="upper right")
+    ax.set_title("rings by size; named defects")
+    strain = maps["strain"]
+    limit = float(np.nanpercentile(np.abs(strain), 99)) if np.isfinite(strain).any() else 0.05
+    for ax, key, title, options in (
+        (axes[1], "strain", "local bond length / median - 1", {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}),
+        (axes[2], "hexagon_fraction", "local fraction of hexagons", {"cmap": "viridis", "vmin": 0.0, "vmax": 1.0}),
+    ):
+        shown = ax.imshow(maps[key], extent=extent, interpolation="nearest", **options)
+        ax.set_xlim(extent[:2])
+        ax.set_ylim(extent[2:])
+        ax.set_xlabel("x (Å)")
+        ax.set_ylabel("y (Å)")
+        ax.set_title(title)
+        fig.colorbar(shown, ax=ax, shrink=0.8)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colours(s - RING_SIZES[0]), alpha=0.7) for s in RING_SIZES]
+    fig.legend(handles, [f"{s}-ring" for s in RING_SIZES], loc="outside lower center", fontsize=8, ncols=len(RING_SIZES))
     return fig
 
 
