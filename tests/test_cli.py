@@ -178,8 +178,8 @@ def test_several_files_and_a_pattern_each_get_a_folder_and_one_failure_stops_no_
     ]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good0", "good1"]  # nothing for the refused file, no staging left
     folder = tmp_path / "out" / "good1"
-    expected = {f"{n}.{ext}" for n in ("sites", "bonds", "angles", "rings", "summary") for ext in ("parquet", "csv")}
-    assert expected | {"sites.extxyz", "maps.h5", "overlay.png"} == {p.name for p in folder.iterdir()}
+    expected = {f"{n}.{ext}" for n in ("sites", "bonds", "angles", "rings", "adjacency", "defects", "summary") for ext in ("parquet", "csv")}
+    assert expected | {"sites.extxyz", "maps.h5", "overlay.png", "network.png"} == {p.name for p in folder.iterdir()}
     sites = read_table(folder / "sites.parquet")
     from_csv = read_positions(folder / "sites.csv")
     np.testing.assert_allclose(from_csv[["x", "y"]].to_numpy(), sites[["x", "y"]].to_numpy())

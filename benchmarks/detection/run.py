@@ -15,34 +15,47 @@ from pathlib import Path
 
 import pandas as pd
 
-from atomscope.geometry import analyse_frames
+from atomscope.geometry import analyse_frames, ring_size_fractions
 from atomscope.io import ImageGrid, read_arrays, read_sample_sheet, read_table
 
+#: Ring sizes reported (the amorphous test images hold 4- to 9-rings).
+SIZES = range(3, 11)
 
-def structure_statistics(sites: pd.DataFrame, region: tuple[float, float, float, float]) -> dict[str, float]:
+
+def structure_statistics(sites: pd.DataFrame, region: tuple[float, float, float, float]) -> tuple[dict[str, float], pd.DataFrame]:
+    """Bond and angle moments, and the complete rings of one image, from its sites."""
     tables = analyse_frames(sites[["kind", "x", "y"]], region=region)
     bonds, angles, rings = tables["bonds"], tables["angles"], tables["rings"]
-    sizes = rings.loc[rings["complete"], "size"].value_counts(normalize=True)
-    return {
+    record = {
         "bonds": len(bonds),
         "bond mean (Å)": bonds["length"].mean(),
         "bond std (Å)": bonds["length"].std(),
         "angle std (deg)": angles["angle"].std(),
         "complete rings": int(rings["complete"].sum()),
-        **{f"{k}-rings": sizes.get(k, 0.0) for k in (5, 6, 7)},
     }
+    return record, rings
+
+
+def ring_columns(rings: pd.DataFrame) -> dict[str, str]:
+    """'fraction ± binomial error' of every ring size."""
+    fractions = ring_size_fractions(rings, sizes=SIZES)
+    return {f"{k}": f"{row.fraction:.3f} ± {row.error:.3f}" for k, row in fractions.iterrows()}
 
 
 def main(root: Path) -> None:
     sheet = read_sample_sheet(root / "config" / "samples.tsv")
-    scores, structure = [], []
+    scores, structure, ring_rows = [], [], []
+    rings_of: dict[str, dict[str, pd.DataFrame]] = {}  # sample -> source -> rings
     for sample, truth in sheet.loc[sheet["truth"].notna(), ["sample", "truth"]].itertuples(index=False):
         scores.append(read_table(root / f"results/evaluation/{sample}.parquet"))
         _, attrs = read_arrays(root / f"results/inference/{sample}/maps.h5", [])
         region = ImageGrid.from_attrs(attrs["image_grid"]).region()
         detected = read_table(root / f"results/inference/{sample}/sites.parquet")
         for source, sites in (("true sites", read_table(root / truth)), ("detected sites", detected)):
-            structure.append({"sample": sample, "from": source, **structure_statistics(sites, region)})
+            record, rings = structure_statistics(sites, region)
+            structure.append({"sample": sample, "from": source, **record})
+            ring_rows.append({"sample": sample, "from": source, **ring_columns(rings)})
+            rings_of.setdefault(sample, {})[source] = rings[["size", "complete"]]
     scores = pd.concat(scores, ignore_index=True)
     pooled = scores.groupby("kind")[["tp", "fp", "fn"]].sum()
     pooled["f1"] = 2 * pooled["tp"] / (2 * pooled["tp"] + pooled["fp"] + pooled["fn"])
@@ -53,6 +66,26 @@ def main(root: Path) -> None:
     print(pooled.to_markdown(floatfmt=".4f"))
     print("\n## Structure statistics: detected sites against the true sites, same triangulation\n")
     print(pd.DataFrame(structure).to_markdown(index=False, floatfmt=".3f"))
+    print("\nFraction of complete rings by size, ± binomial counting error (sqrt(f (1 - f) / N)):\n")
+    print(pd.DataFrame(ring_rows).to_markdown(index=False))
+    sources = ("true sites", "detected sites")
+    pooled_fractions = {source: ring_size_fractions(pd.concat([r[source] for r in rings_of.values()]), sizes=SIZES) for source in sources}
+    table = pd.DataFrame(
+        {
+            "true": pooled_fractions["true sites"]["fraction"],
+            "detected": pooled_fractions["detected sites"]["fraction"],
+            "counting error": pooled_fractions["true sites"]["error"],
+        }
+    )
+    table["detected - true"] = table["detected"] - table["true"]
+    print("\nPooled over the images (rings of all four counted together):\n")
+    print(table.to_markdown(floatfmt=".3f"))
+    print(f"\nLargest |detected - true| over ring sizes: pooled {table['detected - true'].abs().max():.3f}; per image below.\n")
+    per_image = []
+    for sample, rings in rings_of.items():
+        true, found = (ring_size_fractions(rings[source], sizes=SIZES)["fraction"] for source in sources)
+        per_image.append({"sample": sample, "max |detected - true|": float((found - true).abs().max()), "complete rings (true)": int(rings["true sites"]["complete"].sum())})
+    print(pd.DataFrame(per_image).to_markdown(index=False, floatfmt=".3f"))
     print("\n## Wall time per job (Snakemake benchmark files)\n")
     rows = [
         {"job": str(path.relative_to(root / "benchmarks/runs").with_suffix("")), "seconds": pd.read_csv(path, sep="\t")["s"].iloc[0]}

@@ -219,12 +219,12 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from atomscope.geometry import analyse_frames
+    from atomscope.geometry import analyse_frames, local_maps
     from atomscope.inference import analyse_micrograph, lattice_evidence, maps_attrs, read_micrograph
     from atomscope.io import ImageGrid, write_arrays, write_csv, write_extxyz, write_table
     from atomscope.labels import MONOLAYER
     from atomscope.nets import pick_device
-    from atomscope.report import overlay_figure
+    from atomscope.report import network_maps_figure, overlay_figure
 
     micrograph = read_micrograph(image, pixel_size=args.pixel_size, pixel_size_from="cli")
     inference = {
@@ -236,10 +236,14 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     grid = ImageGrid(micrograph.frames.shape[1:], micrograph.sampling)
     options = geometry_options(args)
     tables = analyse_frames(sites, region=grid.region(), monolayer=monolayer, monolayer_sampling=spec.pixel_size, **options)
-    first = {name: tables[name][tables[name]["frame"] == 0] for name in ("bonds", "rings")}
+    first = {name: tables[name][tables[name]["frame"] == 0] for name in ("bonds", "rings", "defects")}
+    first_sites = sites[sites["frame"] == 0].reset_index(drop=True)
     figure = overlay_figure(
-        images[0, 0], spec.pixel_size, sites[sites["frame"] == 0].reset_index(drop=True), first["bonds"], first["rings"],
-        monolayer=None if monolayer is None else monolayer[0],
+        images[0, 0], spec.pixel_size, first_sites, first["bonds"], first["rings"], monolayer=None if monolayer is None else monolayer[0],
+    )
+    model_grid = ImageGrid(images.shape[-2:], spec.pixel_size)
+    maps_figure = network_maps_figure(
+        images[0, 0], model_grid, first_sites, first["rings"], first["defects"], local_maps(first_sites, first["bonds"], first["rings"], model_grid)
     )
 
     def write(folder: Path) -> None:
@@ -257,11 +261,13 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
         if "extxyz" in args.format:
             write_extxyz(sites, folder / "sites.extxyz")
         figure.savefig(folder / "overlay.png", dpi=120)
+        maps_figure.savefig(folder / "network.png", dpi=120)
 
     try:
         _write_all(out, write)
     finally:
         plt.close(figure)
+        plt.close(maps_figure)
     summary = tables["summary"].iloc[0]
     log.info(
         "%s (%s): %d atoms, %d bonds, mean bond %.3f Å, %d complete rings -> %s",
