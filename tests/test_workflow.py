@@ -156,7 +156,7 @@ def test_report_figures_show_the_tables(run):
     assert (overlay.axes[0].get_xlabel(), overlay.axes[0].get_ylabel()) == ("x (Å)", "y (Å)")
     statistics = statistics_figure(tables["bonds"], tables["angles"], tables["rings"], tables["summary"])
     titles = {ax.get_xlabel(): ax.get_title() for ax in statistics.axes}
-    assert titles["ring size"] == f"{n_complete} complete rings"
+    assert titles["ring size"] == f"{n_complete} complete rings (bars: counting error)"
     assert titles["bond length (Å)"].startswith(f"mean {tables['bonds']['length'].mean():.3f} Å")
     assert {"bond angle (deg)", "r (Å)"} <= set(titles)
     # the rule wrote these figures at the configured dpi (60): the PNG's pixels are figsize x dpi
