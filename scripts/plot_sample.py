@@ -1,6 +1,7 @@
 """Figures of one sample: overlay of atoms, bonds and rings; statistics; motifs (first frame).
 
-Inputs: inference maps and sites, geometry tables, motifs. Outputs: three PNG figures.
+Inputs: inference maps and sites, geometry tables, motifs and their class averages. Outputs:
+three PNG figures.
 Config: ``report``.
 """
 
@@ -26,7 +27,7 @@ if __name__ == "__main__":
             monolayer=monolayer,
         ),
         "statistics": statistics_figure(tables["bonds"], tables["angles"], tables["rings"], tables["summary"]),
-        "motifs": motif_figure(image, sampling, first["motifs"]),
+        "motifs": motif_figure(image, sampling, first["motifs"], averages=read_arrays(snakemake.input.averages)[0]),
     }
     for name, figure in figures.items():
         figure.savefig(snakemake.output[name], dpi=cfg["dpi"])

@@ -9,6 +9,7 @@ rule report_sample:
         rings=rules.triangulate.output.rings,
         summary=rules.triangulate.output.summary,
         motifs=rules.motifs.output.motifs,
+        averages=rules.motifs.output.averages,
     output:
         overlay=report(
             "results/report/{sample}/overlay.png",
