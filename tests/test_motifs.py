@@ -24,6 +24,7 @@ from atomscope.motifs import (
     patch_size_px,
     pca_layout,
     repeat_length,
+    rotational_symmetry,
     umap_layout,
     zernike_basis,
     zernike_indices,
@@ -152,6 +153,18 @@ def test_reconstruction_error_falls_as_n_max_grows():
     assert not zernike_reconstruct(moments, size, 20)[0][~disk].any()
     with pytest.raises(ValueError, match="231 columns for n_max=20"):
         zernike_reconstruct(moments[:, :10], size, 20)
+
+
+def test_rotational_symmetry_scores_the_fold_of_a_patch():
+    rings = {fold: _gaussians(41, [(0.0, 0.0)] + [(12 * np.cos(2 * np.pi * k / fold + 0.3), 12 * np.sin(2 * np.pi * k / fold + 0.3)) for k in range(fold)], 2.5)
+             for fold in (3, 4, 6)}
+    moments = zernike_moments(np.stack(list(rings.values())), n_max=12, rotation_invariant=False)
+    scores = rotational_symmetry(moments, 12, folds=(3, 4, 6))
+    assert scores.shape == (3, 3)
+    np.testing.assert_array_equal(scores.argmax(axis=1), [0, 1, 2])  # each patch scores highest for its own fold
+    assert scores[1, 0] < 0 and scores[0, 1] < 0  # a square is not 3-fold, a triangle not 4-fold
+    with pytest.raises(ValueError, match="folds"):
+        rotational_symmetry(moments, 12, folds=(1,))
 
 
 def test_zernike_moments_validates_inputs():

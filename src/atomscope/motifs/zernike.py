@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import eval_jacobi
 
-__all__ = ["zernike_basis", "zernike_indices", "zernike_moments", "zernike_reconstruct"]
+__all__ = ["rotational_symmetry", "zernike_basis", "zernike_indices", "zernike_moments", "zernike_reconstruct"]
 
 
 def zernike_indices(n_max: int, *, rotation_invariant: bool = False) -> list[tuple[int, int]]:
@@ -166,6 +166,38 @@ def zernike_reconstruct(moments: np.ndarray, size_px: int, n_max: int) -> np.nda
     if moments.shape[-1] != len(indices):
         raise ValueError(f"`moments` must have {len(indices)} columns for n_max={n_max}, got shape {moments.shape}")
     return np.tensordot(moments, basis, axes=1)
+
+
+def rotational_symmetry(moments: np.ndarray, n_max: int, folds: tuple[int, ...] = (2, 3, 4, 6)) -> np.ndarray:
+    """n-fold rotational symmetry score of each patch from its oriented moments (motif-learn's rot_maps).
+
+    Score_n = sum over moments with |m| > 1 of A_nm^2, counted +1 where |m| is a multiple of n
+    (the angular orders an n-fold symmetric patch can have) and -1 / (n - 1) elsewhere; m = 0
+    and |m| = 1 do not count. Positive: the patch's power sits in the orders of n-fold symmetry.
+
+    Parameters
+    ----------
+    moments : ndarray, shape (M, J)
+        Output of :func:`zernike_moments` with ``rotation_invariant=False``.
+    n_max : int
+        Highest radial order of ``moments``.
+    folds : tuple of int
+        The symmetries n to score, each >= 2.
+
+    Returns
+    -------
+    ndarray, shape (M, len(folds)), float64
+        In the squared units of the moments.
+    """
+    indices = zernike_indices(n_max)
+    moments = np.asarray(moments, dtype=np.float64)
+    if moments.shape[-1] != len(indices):
+        raise ValueError(f"`moments` must have {len(indices)} columns for n_max={n_max}, got shape {moments.shape}")
+    if any(int(n) != n or n < 2 for n in folds):
+        raise ValueError(f"`folds` must be integers >= 2, got {folds!r}")
+    orders = np.array([abs(m) for _, m in indices])
+    weights = np.array([np.where(orders <= 1, 0.0, np.where(orders % n == 0, 1.0, -1.0 / (n - 1))) for n in folds])
+    return moments**2 @ weights.T
 
 
 def _radial(n: int, m: int, rho: np.ndarray) -> np.ndarray:
