@@ -1,11 +1,12 @@
 """Zernike features and force-relaxed motif layout of the atoms of one sample (Dan et al. 2022).
 
 Inputs: ``sites`` and ``maps`` (preprocessed frames) of the sample. Outputs: ``features``
-(Parquet: Zernike moments per atom) and ``motifs`` (Parquet: layout, motif, distance to the
-class average). Config: ``motifs``.
+(Parquet: Zernike moments per atom), ``motifs`` (Parquet: layout, motif, distance to the
+class average) and ``averages`` (HDF5: class-average patch, label and count of each motif).
+Config: ``motifs``.
 """
 
-from atomscope.io import ImageGrid, read_arrays, read_table, write_table
+from atomscope.io import ImageGrid, read_arrays, read_table, write_arrays, write_table
 from atomscope.logs import configure_logging
 from atomscope.motifs import analyse_motifs
 
@@ -13,7 +14,9 @@ if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
     cfg = snakemake.params.motifs
     arrays, attrs = read_arrays(snakemake.input.maps, ["images"])
-    features, motifs = analyse_motifs(arrays["images"][:, 0], ImageGrid.from_attrs(attrs["model_grid"]).sampling, read_table(snakemake.input.sites), cfg)
+    sampling = ImageGrid.from_attrs(attrs["model_grid"]).sampling
+    features, motifs, averages = analyse_motifs(arrays["images"][:, 0], sampling, read_table(snakemake.input.sites), cfg)
     write_table(features, snakemake.output.features, config={"motifs": cfg}, units={"x": "Å", "y": "Å"})
     write_table(motifs, snakemake.output.motifs, config={"motifs": cfg}, units={"x": "Å", "y": "Å"})
+    write_arrays(snakemake.output.averages, averages, attrs={"pixel_size": sampling}, config={"motifs": cfg}, units={"patches": "normalised image (zero mean, unit std per frame)", "pixel_size": "Å/px"})
     log.info("%d atoms in %d motifs: %s", len(motifs), motifs["motif"].nunique(), motifs["motif"].value_counts().to_dict())

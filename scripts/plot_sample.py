@@ -1,7 +1,8 @@
 """Figures of one sample: overlay of atoms, bonds and rings; rings, defects and strain maps;
 statistics; motifs (first frame).
 
-Inputs: inference maps and sites, geometry tables, motifs. Outputs: four PNG figures.
+Inputs: inference maps and sites, geometry tables, motifs and their class averages. Outputs:
+four PNG figures.
 Config: ``report``.
 """
 
@@ -32,7 +33,7 @@ if __name__ == "__main__":
             image, grid, sites, first["rings"], first["defects"], local_maps(sites, first["bonds"], first["rings"], grid), cmap=cfg["ring_colormap"]
         ),
         "statistics": statistics_figure(tables["bonds"], tables["angles"], tables["rings"], tables["summary"]),
-        "motifs": motif_figure(image, sampling, first["motifs"]),
+        "motifs": motif_figure(image, sampling, first["motifs"], averages=read_arrays(snakemake.input.averages)[0]),
     }
     for name, figure in figures.items():
         figure.savefig(snakemake.output[name], dpi=cfg["dpi"])

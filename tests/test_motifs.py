@@ -5,16 +5,31 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import ndimage
+import pandas as pd
 from sklearn.metrics import adjusted_rand_score
+from sklearn.neighbors import NearestNeighbors
+
+from _motif_reference import reference_fr_layout, reference_graph
 
 from atomscope.motifs import (
+    analyse_motifs,
+    class_averages,
     class_distances,
     extract_patches,
     force_relaxed_layout,
+    knn_graph,
+    layout_features,
     motif_labels,
+    normalise_image,
+    patch_size_px,
+    pca_layout,
+    repeat_length,
+    rotational_symmetry,
+    umap_layout,
     zernike_basis,
     zernike_indices,
     zernike_moments,
+    zernike_reconstruct,
 )
 
 
@@ -42,11 +57,6 @@ def _motif_patches(counts: tuple[int, int], *, noise: float, seed: int, size: in
 def _disk(size: int) -> np.ndarray:
     offsets = (np.arange(size) - (size - 1) / 2) / (size / 2)
     return np.hypot(*np.meshgrid(offsets, offsets, indexing="ij")) <= 1
-
-
-def _standardised_in_disk(patch: np.ndarray) -> np.ndarray:
-    values = patch[_disk(len(patch))]
-    return (values - values.mean()) / values.std()
 
 
 # ---------------------------------------------------------------- patches
@@ -120,8 +130,8 @@ def test_invariant_moments_survive_rotation(asymmetric_patch):
 
     invariant = zernike_moments(stack, n_max=10)
     assert invariant.shape == (3, len(zernike_indices(10, rotation_invariant=True))) == (3, 36)
-    np.testing.assert_allclose(invariant[1], invariant[0], rtol=1e-5, atol=1e-9)
-    assert np.linalg.norm(invariant[2] - invariant[0]) < 0.03 * np.linalg.norm(invariant[0])
+    assert np.abs(invariant[1] - invariant[0]).max() < 1e-6  # 90 deg: the pixel grid maps onto itself
+    assert np.linalg.norm(invariant[2] - invariant[0]) < 0.03 * np.linalg.norm(invariant[0])  # interpolation
 
     oriented = zernike_moments(stack, n_max=10, rotation_invariant=False)
     assert oriented.shape == (3, 66)
@@ -129,14 +139,32 @@ def test_invariant_moments_survive_rotation(asymmetric_patch):
         assert np.linalg.norm(oriented[turned] - oriented[0]) > 0.3 * np.linalg.norm(oriented[0])
 
 
-def test_moments_reconstruct_a_smooth_patch():
-    size, n_max = 41, 20
-    patch = _gaussians(size, [(5.0, -3.0)], 6.0) + 0.5 * _gaussians(size, [(-7.0, 6.0)], 5.0)
-    moments = zernike_moments(patch[None], n_max=n_max, rotation_invariant=False)[0]
-    basis, _ = zernike_basis(size, n_max)
-    rebuilt = np.tensordot(moments, basis, axes=1)[_disk(size)]
-    target = _standardised_in_disk(patch)
-    assert np.linalg.norm(rebuilt - target) < 0.10 * np.linalg.norm(target)
+def test_reconstruction_error_falls_as_n_max_grows():
+    size = 41
+    patch = _gaussians(size, [(5.0, -3.0)], 4.0) + 0.5 * _gaussians(size, [(-7.0, 6.0)], 3.0)
+    disk = _disk(size)
+    errors = []
+    for n_max in (4, 8, 12, 16, 20):
+        moments = zernike_moments(patch[None], n_max=n_max, rotation_invariant=False)
+        rebuilt = zernike_reconstruct(moments, size, n_max)[0]
+        errors.append(np.linalg.norm(rebuilt[disk] - patch[disk]) / np.linalg.norm(patch[disk]))
+    assert np.all(np.diff(errors) < 0), errors
+    assert errors[0] > 0.3 and errors[-1] < 0.05, errors
+    assert not zernike_reconstruct(moments, size, 20)[0][~disk].any()
+    with pytest.raises(ValueError, match="231 columns for n_max=20"):
+        zernike_reconstruct(moments[:, :10], size, 20)
+
+
+def test_rotational_symmetry_scores_the_fold_of_a_patch():
+    rings = {fold: _gaussians(41, [(0.0, 0.0)] + [(12 * np.cos(2 * np.pi * k / fold + 0.3), 12 * np.sin(2 * np.pi * k / fold + 0.3)) for k in range(fold)], 2.5)
+             for fold in (3, 4, 6)}
+    moments = zernike_moments(np.stack(list(rings.values())), n_max=12, rotation_invariant=False)
+    scores = rotational_symmetry(moments, 12, folds=(3, 4, 6))
+    assert scores.shape == (3, 3)
+    np.testing.assert_array_equal(scores.argmax(axis=1), [0, 1, 2])  # each patch scores highest for its own fold
+    assert scores[1, 0] < 0 and scores[0, 1] < 0  # a square is not 3-fold, a triangle not 4-fold
+    with pytest.raises(ValueError, match="folds"):
+        rotational_symmetry(moments, 12, folds=(1,))
 
 
 def test_zernike_moments_validates_inputs():
@@ -159,16 +187,22 @@ def test_smallest_patch_and_order_are_allowed():
     basis, indices = zernike_basis(3, 0)
     assert indices == [(0, 0)] and basis.shape == (1, 3, 3)
     assert zernike_indices(0) == [(0, 0)] and zernike_indices(0, rotation_invariant=True) == [(0, 0)]
-    np.testing.assert_array_equal(zernike_moments(np.arange(18).reshape(2, 3, 3), n_max=0), [[0.0], [0.0]])
+    # all 9 pixels of a 3 px patch lie in the disk: A_00 = sum * (2/3)^2 / pi
+    np.testing.assert_allclose(zernike_moments(np.arange(18).reshape(2, 3, 3), n_max=0), [[16 / np.pi], [52 / np.pi]])
 
 
-def test_moments_ignore_brightness_per_patch_and_constant_patches_are_zero(asymmetric_patch):
-    # each patch is standardised on its own: an offset and a gain leave its moments unchanged
-    stack = np.stack([asymmetric_patch, 3.0 * asymmetric_patch + 5.0, np.full_like(asymmetric_patch, 2.0)])
-    moments = zernike_moments(stack)  # default n_max = 10: 36 invariant moduli
-    assert moments.shape == (3, 36)
-    np.testing.assert_allclose(moments[1], moments[0], rtol=1e-9, atol=1e-12)
-    np.testing.assert_array_equal(moments[2], 0.0)
+def test_moments_keep_brightness_and_the_sign_of_radial_moments(asymmetric_patch):
+    # raw patches: a dimmer column has smaller moments, and A_n0 keeps its sign (motif-learn's rotinv)
+    stack = np.stack([asymmetric_patch, 0.5 * asymmetric_patch, -asymmetric_patch, np.full_like(asymmetric_patch, 2.0)])
+    moments = zernike_moments(stack)  # default n_max = 10: 36 invariants
+    assert moments.shape == (4, 36)
+    np.testing.assert_allclose(moments[1], 0.5 * moments[0], rtol=1e-12)
+    radial = [j for j, (n, m) in enumerate(zernike_indices(10, rotation_invariant=True)) if m == 0]
+    angular = [j for j in range(36) if j not in radial]
+    np.testing.assert_allclose(moments[2, radial], -moments[0, radial], rtol=1e-12)
+    np.testing.assert_allclose(moments[2, angular], moments[0, angular], rtol=1e-12)
+    assert moments[0, 0] > 0 and (moments[0, radial] < 0).any()
+    assert moments[3, 0] == pytest.approx(2.0, rel=0.01)  # A_00 of a constant patch is its value
     assert np.abs(zernike_moments(stack[:1].astype(np.int64))).max() > 0  # integer patches are real numbers too
 
 
@@ -177,10 +211,78 @@ def test_invariant_moduli_combine_the_cosine_and_sine_moments(asymmetric_patch):
     invariant = zernike_moments(asymmetric_patch[None], n_max=6)[0]
     indices = zernike_indices(6)
     expected = [
-        np.hypot(oriented[indices.index((n, m))], oriented[indices.index((n, -m))]) if m else abs(oriented[indices.index((n, 0))])
+        np.hypot(oriented[indices.index((n, m))], oriented[indices.index((n, -m))]) if m else oriented[indices.index((n, 0))]
         for n, m in zernike_indices(6, rotation_invariant=True)
     ]
     np.testing.assert_allclose(invariant, expected, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- image, repeat length
+
+
+def test_normalise_image_gives_zero_mean_unit_std():
+    image = 3.0 + 2.0 * np.random.default_rng(1).random((30, 40))
+    out = normalise_image(image.astype(np.float32))
+    assert out.dtype == np.float64
+    assert abs(out.mean()) < 1e-12 and out.std() == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_array_equal(normalise_image(np.full((4, 4), 7.0)), 0.0)
+
+
+def _honeycomb(a: float, cells: int, *, jitter: float = 0.0, missing: float = 0.0, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    i, j = np.meshgrid(np.arange(cells), np.arange(cells), indexing="ij")
+    base = np.column_stack([i.ravel() * a + j.ravel() * a / 2, j.ravel() * a * np.sqrt(3) / 2])
+    points = np.concatenate([base, base + [a / 2, a / (2 * np.sqrt(3))]])
+    points = points[rng.random(len(points)) >= missing]
+    return points + jitter * rng.standard_normal(points.shape)
+
+
+def test_repeat_length_is_the_lattice_constant_of_a_crystal():
+    honeycomb = _honeycomb(2.46, 12, jitter=0.03, missing=0.02)  # graphene, 2 % vacancies
+    assert repeat_length(honeycomb[:, 0], honeycomb[:, 1]) == pytest.approx(2.46, rel=0.02)
+    square = np.stack(np.meshgrid(np.arange(15.0), np.arange(15.0)), axis=-1).reshape(-1, 2) * 3.9
+    assert repeat_length(square[:, 0], square[:, 1]) == pytest.approx(3.9, rel=1e-9)
+
+
+def test_repeat_length_of_an_aperiodic_set_is_the_radius_of_six_neighbours():
+    points = np.random.default_rng(4).random((400, 2)) * 40
+    distances = np.sort(np.hypot(*(points[:, None] - points[None]).transpose(2, 0, 1)), axis=1)[:, 6]
+    assert repeat_length(points[:, 0], points[:, 1]) == pytest.approx(distances.mean(), rel=1e-9)
+
+
+def test_patch_size_auto_takes_the_repeat_length_in_pixels():
+    sites = pd.DataFrame(_honeycomb(2.46, 10), columns=["x", "y"]).assign(frame=0, kind="atom")
+    assert patch_size_px("auto", 0.1, sites) == 25  # 2.46 Å at 0.1 Å/px, made odd
+    assert patch_size_px(5.0, 0.1, sites) == 51
+    with pytest.raises(ValueError, match="more than 6 atoms"):
+        patch_size_px("auto", 0.1, sites.iloc[:5])
+
+
+# ---------------------------------------------------------------- kNN graph
+
+
+def test_knn_graph_is_motif_learns_graph():
+    features = np.random.default_rng(2).standard_normal((120, 12))
+    neighbours, heads, tails, weights = knn_graph(features, n_neighbors=10)
+    assert neighbours.shape == (120, 10) and (neighbours[:, 0] == np.arange(120)).all()
+    expected_neighbours, pairs = reference_graph(features, 10)
+    np.testing.assert_array_equal(np.sort(neighbours, axis=1), np.sort(expected_neighbours, axis=1))
+    expected = {(i, j): w for i, j, w in pairs}
+    assert set(zip(heads.tolist(), tails.tolist())) == set(expected)
+    np.testing.assert_allclose(weights, [expected[(i, j)] for i, j in zip(heads.tolist(), tails.tolist())], rtol=1e-4)
+    assert (np.diff(heads) >= 0).all() and weights.max() <= 1.0 and weights.min() > 0
+
+
+def test_knn_graph_correlation_ignores_offset_and_gain_of_a_feature_vector():
+    features = np.random.default_rng(3).standard_normal((60, 8))
+    changed = features.copy()
+    changed[::2] = 3.0 * changed[::2] + 5.0
+    for metric, same in (("correlation", True), ("euclidean", False)):
+        before = knn_graph(features, n_neighbors=5, metric=metric)[0]
+        after = knn_graph(changed, n_neighbors=5, metric=metric)[0]
+        assert np.array_equal(before, after) is same
+    with pytest.raises(ValueError, match="metric"):
+        knn_graph(features, metric="cosine")
 
 
 # ---------------------------------------------------------------- layout and labels
@@ -199,20 +301,42 @@ def _spread_over_separation(layout: np.ndarray, truth: np.ndarray) -> float:
     return spread / np.linalg.norm(centroids[0] - centroids[1])
 
 
+def _knn_kept(features: np.ndarray, layout: np.ndarray, k: int = 10) -> float:
+    """Mean fraction of each point's k nearest neighbours in feature space that stay so in the layout."""
+    space = NearestNeighbors(n_neighbors=k, metric="correlation").fit(features).kneighbors(return_distance=False)
+    flat = NearestNeighbors(n_neighbors=k).fit(layout).kneighbors(return_distance=False)
+    return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(space, flat)]))
+
+
 def test_fr_layout_separates_imbalanced_motifs(two_motifs):
     features, truth, layout = two_motifs
-    labels = motif_labels(layout, n_motifs=2, rng=0)
-    assert adjusted_rand_score(truth, labels) >= 0.9
-    assert np.bincount(labels)[0] == 300  # label 0 is the most populous motif
-    np.testing.assert_array_equal(motif_labels(layout, rng=0), labels)  # 2 motifs found unaided
+    labels = motif_labels(layout)  # connected components: no number of motifs given
+    assert adjusted_rand_score(truth, labels) >= 0.95
+    assert np.bincount(labels)[0] >= 295  # label 0 is the most populous motif
+    np.testing.assert_array_equal(motif_labels(layout, method="gmm", n_motifs=2, rng=0) == 0, truth == 0)
+
+
+def test_fr_layout_matches_a_restatement_of_the_authors_code():
+    patches, truth = _motif_patches((160, 40), noise=0.5, seed=5)
+    features = zernike_moments(patches, n_max=10)
+    ours = force_relaxed_layout(features, rng=1)
+    theirs = reference_fr_layout(features, seed=48)
+    kept_ours, kept_theirs = _knn_kept(features, ours), _knn_kept(features, theirs)
+    assert abs(kept_ours - kept_theirs) < 0.05, (kept_ours, kept_theirs)
+    labels_ours, labels_theirs = motif_labels(ours), motif_labels(theirs)
+    assert adjusted_rand_score(labels_theirs, labels_ours) >= 0.95
+    assert adjusted_rand_score(truth, labels_ours) >= 0.95
+    # the two layouts have the same extent: same forces, schedule and number of moves
+    extent_ours, extent_theirs = np.ptp(ours, axis=0).max(), np.ptp(theirs, axis=0).max()
+    assert 0.7 < extent_ours / extent_theirs < 1.4, (extent_ours, extent_theirs)
 
 
 def test_fr_stages_spread_then_compact(two_motifs):
     features, truth, layout = two_motifs
     start = force_relaxed_layout(features, n_iter=(0, 0), rng=0)
-    spread = force_relaxed_layout(features, n_iter=(200, 0), rng=(7, 0, 0))
+    spread = force_relaxed_layout(features, n_iter=(50, 0), rng=(7, 0, 0))
     assert np.abs(start).max() == pytest.approx(10.0)  # PCA start scaled to [-10, 10]
-    assert np.abs(spread).max() > 20.0  # repulsion-dominated stage dilates the layout
+    assert np.abs(spread).max() > 30.0  # repulsion-dominated stage dilates the layout
     # attraction-dominated stage makes each class compact relative to the class separation
     assert _spread_over_separation(layout, truth) < 0.3 * _spread_over_separation(start, truth)
 
@@ -223,10 +347,50 @@ def test_fr_layout_is_reproducible(two_motifs):
     assert not np.array_equal(force_relaxed_layout(features, rng=(8, 0, 0)), layout)
 
 
+def test_batched_variant_separates_the_motifs_too(two_motifs):
+    features, truth, _ = two_motifs
+    batched = force_relaxed_layout(features, update="batched", rng=(7, 0, 0))
+    np.testing.assert_array_equal(force_relaxed_layout(features, update="batched", rng=(7, 0, 0)), batched)
+    assert adjusted_rand_score(truth, motif_labels(batched, method="kmeans", n_motifs=2, rng=0)) >= 0.9
+
+
+def test_umap_and_pca_layouts_are_selectable(two_motifs):
+    features, truth, _ = two_motifs
+    config = {"layout": "umap", "n_neighbors": 10, "metric": "correlation"}
+    umap_xy = layout_features(features, config, rng=0)
+    np.testing.assert_array_equal(umap_layout(features, n_neighbors=10, rng=0), umap_xy)
+    assert adjusted_rand_score(truth, motif_labels(umap_xy, method="kmeans", n_motifs=2, rng=0)) >= 0.9
+    pca_xy = layout_features(features, {"layout": "pca"}, rng=0)
+    np.testing.assert_allclose(np.abs(pca_xy), np.abs(pca_layout(features)))
+    assert np.var(pca_xy[:, 0]) >= np.var(pca_xy[:, 1]) > 0
+    with pytest.raises(ValueError, match="layout"):
+        layout_features(features, {"layout": "tsne"}, rng=0)
+
+
+def test_components_are_the_connected_blobs_of_the_dilated_layout():
+    rng = np.random.default_rng(0)
+    layout = np.concatenate([rng.normal(0, 0.5, (50, 2)), rng.normal(40, 0.5, (20, 2)), [[0.0, 40.0]]])
+    labels = motif_labels(layout)
+    np.testing.assert_array_equal(labels, [0] * 50 + [1] * 20 + [2])
+    # one grid cell is 1/230 of the extent: points 10 cells apart stay separate, 4 apart merge
+    assert len(set(motif_labels(np.array([[0.0, 0.0], [10.0, 0.0], [230.0, 0.0]])))) == 3
+    assert len(set(motif_labels(np.array([[0.0, 0.0], [4.0, 0.0], [230.0, 0.0]])))) == 2
+    with pytest.raises(ValueError, match="n_motifs"):
+        motif_labels(layout, method="kmeans")
+
+
 def test_class_distances_measure_distance_to_class_average():
     features = np.array([[0.0, 0.0], [2.0, 0.0], [10.0, 10.0], [10.0, 13.0], [10.0, 16.0]])
     distances = class_distances(features, np.array([4, 4, 1, 1, 1]))
     np.testing.assert_allclose(distances, [1.0, 1.0, 3.0, 0.0, 3.0])
+
+
+def test_class_averages_are_the_mean_patches():
+    patches = np.arange(5 * 9, dtype=float).reshape(5, 3, 3)
+    averages, motifs = class_averages(patches, np.array([1, 0, 1, 1, 0]))
+    np.testing.assert_array_equal(motifs, [0, 1])
+    np.testing.assert_allclose(averages[0], (patches[1] + patches[4]) / 2)
+    np.testing.assert_allclose(averages[1], (patches[0] + patches[2] + patches[3]) / 3)
 
 
 def test_layout_validates_inputs():
@@ -235,5 +399,36 @@ def test_layout_validates_inputs():
         force_relaxed_layout(features, rng=0)
     with pytest.raises(ValueError, match="forces"):
         force_relaxed_layout(features, n_neighbors=3, n_iter=(10,), rng=0)
+    with pytest.raises(ValueError, match="update"):
+        force_relaxed_layout(features, n_neighbors=3, update="async", rng=0)
     with pytest.raises(ValueError, match="labels"):
         class_distances(features, np.zeros(5))
+
+
+# ---------------------------------------------------------------- one sample
+
+
+def test_analyse_motifs_finds_dim_columns_in_a_lattice():
+    rng = np.random.default_rng(8)
+    sampling, a = 0.1, 3.2
+    i, j = np.meshgrid(np.arange(14), np.arange(16), indexing="ij")
+    x, y = 4.0 + i.ravel() * a + (j.ravel() % 2) * a / 2, 4.0 + j.ravel() * a * np.sqrt(3) / 2
+    dim = rng.random(len(x)) < 0.08
+    size = (int(y.max() / sampling) + 45, int(x.max() / sampling) + 45)
+    rows, cols = np.mgrid[: size[0], : size[1]] * sampling
+    image = sum(h * np.exp(-((cols - cx) ** 2 + (rows - cy) ** 2) / (2 * 0.35**2)) for cx, cy, h in zip(x, y, np.where(dim, 0.4, 1.0)))
+    image = image + 0.05 * rng.standard_normal(size)
+    sites = pd.DataFrame({"frame": 0, "kind": "atom", "x": x, "y": y})
+    features, motifs, averages = analyse_motifs(image[None], sampling, sites, {"patch_size": "auto", "seed": 1})
+    assert len(features) == len(motifs) == len(sites) and "Z10_0" in features.columns  # n_max 10, 36 invariants
+    truth = dim[motifs["site"].to_numpy()]
+    faint_motif = motifs["motif"][truth].mode()[0]
+    assert (truth == (motifs["motif"] == faint_motif)).all()  # the dim columns are one motif, alone
+    # (components also split the bright columns by their sub-pixel offset: patches are cut at
+    # the nearest pixel, as in motif-learn; k-means with 2 motifs finds exactly dim / bright)
+    kmeans = analyse_motifs(image[None], sampling, sites, {"patch_size": "auto", "labels": "kmeans", "n_motifs": 2})[1]
+    assert adjusted_rand_score(truth, kmeans["motif"]) == 1.0
+    assert averages["patches"].shape[1:] == (33, 33)  # patch side 3.2 Å at 0.1 Å/px
+    bright, faint = (averages["patches"][averages["motif"] == label][0] for label in (0, faint_motif))
+    assert bright[16, 16] > faint[16, 16] + 1.0  # the class averages keep the brightness difference
+    np.testing.assert_array_equal(averages["count"], np.bincount(motifs["motif"]))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atomscope.report import summary_figure, summary_table
+from atomscope.report import motif_figure, summary_figure, summary_table
 
 
 def summary(sample: str, bond: float, hexagons: float) -> pd.DataFrame:
@@ -60,3 +60,16 @@ def test_model_card_states_recipe_training_time_and_scores():
     assert "config/presets/carbon_stem.yaml" in card and "4000 steps of 8 crops of 128 px" in card
     assert "48.5 min for the train job (48.3 min of it in the training loop)" in card
     assert "atoms F1 0.892, atoms RMSE 12.9 pm" in card and "## Scores by dose\n\n| a |" in card
+
+
+def test_motif_figure_shows_each_class_average():
+    rng = np.random.default_rng(0)
+    motifs = pd.DataFrame({"x": rng.random(30), "y": rng.random(30), "layout_x": rng.random(30), "layout_y": rng.random(30),
+                           "motif": np.repeat([0, 1, 2], [15, 10, 5])})
+    patches = rng.random((3, 9, 9))
+    averages = {"patches": patches, "motif": np.array([0, 1, 2]), "count": np.array([15, 10, 5])}
+    figure = motif_figure(rng.random((20, 20)), 0.1, motifs, averages=averages)
+    tiles = figure.axes[2:]
+    assert len(tiles) == 3 and [ax.get_title() for ax in tiles] == ["motif 0 (15)", "motif 1 (10)", "motif 2 (5)"]
+    np.testing.assert_array_equal(tiles[1].images[0].get_array(), patches[1])
+    assert len(motif_figure(rng.random((20, 20)), 0.1, motifs).axes) == 2  # without averages: layout and image

@@ -1,12 +1,13 @@
 rule motifs:
     message:
-        "Zernike features and force-relaxed motif layout of sample {wildcards.sample}"
+        "Zernike features, motif layout, labels and class averages of sample {wildcards.sample}"
     input:
         sites=rules.infer.output.sites,
         maps=rules.infer.output.maps,
     output:
         features="results/motifs/{sample}/features.parquet",
         motifs="results/motifs/{sample}/motifs.parquet",
+        averages="results/motifs/{sample}/averages.h5",
     params:
         motifs=section("motifs"),
     log:

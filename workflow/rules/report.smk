@@ -10,6 +10,7 @@ rule report_sample:
         defects=rules.triangulate.output.defects,
         summary=rules.triangulate.output.summary,
         motifs=rules.motifs.output.motifs,
+        averages=rules.motifs.output.averages,
     output:
         overlay=report(
             "results/report/{sample}/overlay.png",

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from atomscope.motifs.analyse import analyse_motifs
-from atomscope.motifs.layout import DAN2022_FORCES, class_distances, force_relaxed_layout, motif_labels
-from atomscope.motifs.patches import extract_patches
-from atomscope.motifs.zernike import zernike_basis, zernike_indices, zernike_moments
+from atomscope.motifs.analyse import analyse_motifs, patch_size_px
+from atomscope.motifs.graph import knn_graph
+from atomscope.motifs.labels import class_averages, class_distances, motif_labels
+from atomscope.motifs.layout import DAN2022_FORCES, force_relaxed_layout, layout_features, pca_layout, umap_layout
+from atomscope.motifs.patches import extract_patches, normalise_image, repeat_length
+from atomscope.motifs.zernike import rotational_symmetry, zernike_basis, zernike_indices, zernike_moments, zernike_reconstruct
 
 __all__ = [
     "DAN2022_FORCES",
     "analyse_motifs",
+    "class_averages",
     "class_distances",
     "extract_patches",
     "force_relaxed_layout",
+    "knn_graph",
+    "layout_features",
     "motif_labels",
+    "normalise_image",
+    "patch_size_px",
+    "pca_layout",
+    "repeat_length",
+    "rotational_symmetry",
+    "umap_layout",
     "zernike_basis",
     "zernike_indices",
     "zernike_moments",
+    "zernike_reconstruct",
 ]

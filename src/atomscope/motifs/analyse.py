@@ -1,4 +1,4 @@
-"""Motifs of one sample: atom-centred patches -> Zernike features -> FR layout -> motif labels."""
+"""Motifs of one sample: raw atom-centred patches -> Zernike features -> 2D layout -> motif labels."""
 
 from __future__ import annotations
 
@@ -8,17 +8,51 @@ import numpy as np
 import pandas as pd
 
 from atomscope._shared.seeding import stage_rng
-from atomscope.motifs.layout import class_distances, force_relaxed_layout, motif_labels
-from atomscope.motifs.patches import extract_patches
+from atomscope.config import defaults, with_defaults
+from atomscope.motifs.labels import class_averages, class_distances, motif_labels
+from atomscope.motifs.layout import layout_features
+from atomscope.motifs.patches import extract_patches, normalise_image, repeat_length
 from atomscope.motifs.zernike import zernike_indices, zernike_moments
 
-__all__ = ["analyse_motifs"]
+__all__ = ["analyse_motifs", "patch_size_px"]
+
+
+def patch_size_px(patch_size: float | str, sampling: float, sites: pd.DataFrame) -> int:
+    """Odd patch side [px] from ``patch_size`` [Å], or from the atoms' repeat length for 'auto'.
+
+    For ``'auto'`` the side is the median over frames of :func:`repeat_length` of the atoms
+    (Dan et al.: the patch side matches the length of the repeating unit).
+
+    Parameters
+    ----------
+    patch_size : float or 'auto'
+        Side of the patches [Å].
+    sampling : float
+        Pixel size [Å/px].
+    sites : pandas.DataFrame
+        Sites contract (``frame``, ``kind``, ``x``, ``y`` [Å]).
+
+    Returns
+    -------
+    int
+        Odd side length >= 3 [px].
+    """
+    if patch_size == "auto":
+        atoms = sites[sites["kind"] == "atom"]
+        lengths = [repeat_length(part["x"].to_numpy(), part["y"].to_numpy()) for _, part in atoms.groupby("frame") if len(part) > 6]
+        if not lengths:
+            raise ValueError("motifs.patch_size 'auto' needs a frame with more than 6 atoms; set patch_size in Å")
+        patch_size = float(np.median(lengths))
+    return max(3, 2 * int(round(float(patch_size) / sampling / 2)) + 1)
 
 
 def analyse_motifs(
     images: np.ndarray, sampling: float, sites: pd.DataFrame, config: Mapping[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
     """Zernike features and motif labels of the atoms of all frames, pooled in one layout.
+
+    Each frame is normalised as a whole (:func:`normalise_image`) and raw patches are cut
+    from it, so brightness differences between columns stay in the features (Dan et al.).
 
     Parameters
     ----------
@@ -27,8 +61,7 @@ def analyse_motifs(
     sites : pandas.DataFrame
         Sites contract (``frame``, ``kind``, ``x``, ``y`` [Å]); atoms are described.
     config : mapping
-        The ``motifs`` config section (patch_size [Å], n_max, n_neighbors, n_negative,
-        n_motifs, seed).
+        The ``motifs`` config section; missing keys take the schema defaults.
 
     Returns
     -------
@@ -38,32 +71,37 @@ def analyse_motifs(
     motifs : pandas.DataFrame
         ``frame``, ``site``, ``x``, ``y``, ``layout_x``, ``layout_y``, ``motif``, ``distance``
         (to the motif's class average in feature space).
+    averages : dict of ndarray
+        ``patches`` (K, S, S): the class-average patch of each motif; ``motif`` (K,): its
+        label; ``count`` (K,): its number of atoms.
     """
-    size_px = 2 * int(round(config["patch_size"] / sampling / 2)) + 1
-    rows, vectors = [], []
+    config = with_defaults(dict(config), defaults("motifs"))
+    size_px = patch_size_px(config["patch_size"], sampling, sites)
+    rows, patches = [], []
     for frame, part in sites.groupby("frame", sort=True):
         part = part.reset_index(drop=True)
         atoms = part[part["kind"] == "atom"]
-        patches, kept = extract_patches(
-            images[frame], atoms["x"].to_numpy() / sampling, atoms["y"].to_numpy() / sampling, size_px=size_px
+        cut, kept = extract_patches(
+            normalise_image(images[frame]), atoms["x"].to_numpy() / sampling, atoms["y"].to_numpy() / sampling, size_px=size_px
         )
         chosen = atoms.iloc[kept]
         rows.append(pd.DataFrame({"frame": frame, "site": chosen.index.to_numpy(), "x": chosen["x"].to_numpy(), "y": chosen["y"].to_numpy()}))
-        vectors.append(zernike_moments(patches, n_max=config["n_max"], rotation_invariant=True))
+        patches.append(cut)
     table = pd.concat(rows, ignore_index=True)
-    moments = np.concatenate(vectors)
+    patches = np.concatenate(patches)
     if len(table) <= config["n_neighbors"]:
         raise ValueError(
-            f"only {len(table)} atoms have a full {config['patch_size']} Å patch, too few for "
+            f"only {len(table)} atoms have a full {size_px} px patch, too few for "
             f"n_neighbors={config['n_neighbors']}: lower motifs.patch_size or check the detections"
         )
+    moments = zernike_moments(patches, n_max=config["n_max"], rotation_invariant=True)
     names = [f"Z{n}_{m}" for n, m in zernike_indices(config["n_max"], rotation_invariant=True)]
     features = pd.concat([table.assign(rotation_invariant=True), pd.DataFrame(moments, columns=names)], axis=1)
-    layout = force_relaxed_layout(
-        moments, n_neighbors=config["n_neighbors"], n_negative=config["n_negative"], rng=stage_rng(config["seed"], "motifs")
-    )
-    labels = motif_labels(layout, n_motifs=config["n_motifs"], rng=stage_rng(config["seed"], "motifs", 1))
+    layout = layout_features(moments, config, rng=stage_rng(config["seed"], "motifs"))
+    labels = motif_labels(layout, method=config["labels"], n_motifs=config["n_motifs"], rng=stage_rng(config["seed"], "motifs", 1))
     motifs = table.assign(
         layout_x=layout[:, 0], layout_y=layout[:, 1], motif=labels, distance=class_distances(moments, labels)
     )
-    return features, motifs
+    mean_patches, names = class_averages(patches, labels)
+    averages = {"patches": mean_patches, "motif": names, "count": np.bincount(labels)[names]}
+    return features, motifs, averages

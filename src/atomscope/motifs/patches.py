@@ -1,13 +1,22 @@
-"""Square image patches centred on detected sites (Dan et al. 2022, Fig. 1B)."""
+"""Square image patches centred on detected sites, their image's normalisation and their size
+(Dan et al. 2022, Fig. 1B and Materials and Methods, "Determination of motif patch size")."""
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from scipy.spatial import cKDTree
 
 from atomscope._shared.validation import check_image
 
-__all__ = ["extract_patches"]
+__all__ = ["extract_patches", "normalise_image", "repeat_length"]
+
+_MATCH_FRACTION = 0.8  # sites that must find a partner for a translation to be a lattice vector
+_MATCH_TOLERANCE = 0.2  # partner search radius, in nearest-neighbour distances
+_INSIDE = 1.5  # a translated site with no site this close (in d) has left the sample and is not counted
+_SEARCH_RADIUS = 3.5  # longest translation tried, in nearest-neighbour distances
+_SEED_SITES = 5  # sites nearest the centre whose neighbours give the candidate translations
+_SHELL = 6  # fallback: radius holding this many neighbours (cumulative coordination of g(r))
 
 
 def extract_patches(
@@ -75,3 +84,80 @@ def _check_coordinates(values: np.ndarray, name: str) -> np.ndarray:
     if not np.all(np.isfinite(values)):
         raise ValueError(f"`{name}` contains NaN or infinite values")
     return values
+
+
+def normalise_image(image: np.ndarray) -> np.ndarray:
+    """The whole frame to zero mean and unit standard deviation (one scale for all its patches).
+
+    Dan et al. cut raw patches from one normalised image, so that a dim or bright column
+    (vacancy, dopant) stays dim or bright in its patch; a constant frame becomes all zeros.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+        The micrograph, any real dtype.
+
+    Returns
+    -------
+    ndarray, shape (H, W), float64
+    """
+    image = check_image(image, "image", ndim=2).astype(np.float64)
+    std = image.std()
+    return (image - image.mean()) / (std if std > 0 else 1.0)
+
+
+def repeat_length(x: np.ndarray, y: np.ndarray) -> float:
+    """Length of the repeating unit of a set of sites [units of x, y], for the patch size.
+
+    Dan et al. set the patch side to the average length of the repeating unit. Here: the
+    shortest translation v (among the separations of the sites nearest the centre to their
+    neighbours within 3.5 nearest-neighbour distances d) that maps at least 80 % of the sites
+    whose image stays inside the sample (a site within 1.5 d) onto a site within 0.2 d, its
+    length averaged over the matched pairs: the lattice constant of a crystal. Sites with no such translation (amorphous, too few) get the radius
+    that holds their first six neighbours on average (the cumulative coordination of g(r)
+    reaching 6), which equals the lattice constant of a honeycomb or a triangular lattice.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (N,)
+        Site positions (e.g. [Å]), N >= 7.
+
+    Returns
+    -------
+    float
+        The repeat length, in the units of ``x`` and ``y``.
+    """
+    x = _check_coordinates(x, "x")
+    y = _check_coordinates(y, "y")
+    if x.shape != y.shape or x.size <= _SHELL:
+        raise ValueError(f"`x` and `y` need the same length > {_SHELL}, got {x.size} and {y.size}")
+    points = np.column_stack([x, y])
+    tree = cKDTree(points)
+    distances, _ = tree.query(points, k=_SHELL + 1)
+    spacing = float(np.median(distances[:, 1]))
+    for vector in _candidate_translations(points, tree, spacing):
+        fraction, refined = _match(points, tree, vector, spacing)
+        if fraction >= _MATCH_FRACTION:
+            return float(np.hypot(*refined))
+    return float(np.mean(distances[:, _SHELL]))
+
+
+def _candidate_translations(points: np.ndarray, tree: cKDTree, spacing: float) -> np.ndarray:
+    """Separations from the sites nearest the centre to their neighbours, shortest first."""
+    _, seeds = tree.query(points.mean(axis=0), k=min(_SEED_SITES, len(points)))
+    vectors = [points[tree.query_ball_point(points[s], _SEARCH_RADIUS * spacing)] - points[s] for s in np.atleast_1d(seeds)]
+    vectors = np.concatenate(vectors)
+    lengths = np.hypot(vectors[:, 0], vectors[:, 1])
+    keep = lengths > 0.5 * spacing
+    return vectors[keep][np.argsort(lengths[keep], kind="stable")]
+
+
+def _match(points: np.ndarray, tree: cKDTree, vector: np.ndarray, spacing: float) -> tuple[float, np.ndarray]:
+    """Fraction of the translated sites inside the sample (a site within 1.5 d) that land on a
+    site (within 0.2 d), and the mean separation of those matched pairs (the refined vector)."""
+    distances, partners = tree.query(points + vector, distance_upper_bound=_INSIDE * spacing)
+    inside = np.isfinite(distances)
+    matched = inside & (distances <= _MATCH_TOLERANCE * spacing)
+    if not matched.any():
+        return 0.0, vector
+    return float(matched.sum() / inside.sum()), (points[partners[matched]] - points[matched]).mean(axis=0)

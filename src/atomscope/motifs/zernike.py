@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import eval_jacobi
 
-__all__ = ["zernike_basis", "zernike_indices", "zernike_moments"]
+__all__ = ["rotational_symmetry", "zernike_basis", "zernike_indices", "zernike_moments", "zernike_reconstruct"]
 
 
 def zernike_indices(n_max: int, *, rotation_invariant: bool = False) -> list[tuple[int, int]]:
@@ -95,23 +95,25 @@ def zernike_moments(
     n_max: int = 10,
     rotation_invariant: bool = True,
 ) -> np.ndarray:
-    """Zernike moments of each patch, all patches in one matrix product.
+    """Zernike moments of each patch, all patches in one matrix product with a precomputed basis.
 
-    Each patch is first normalised inside the disk to zero mean and unit standard deviation
-    (a constant patch becomes all zeros), so the moments describe shape, not brightness. The
-    moment of polynomial Z_j is A_j = (1 / pi) * sum over disk pixels of f * Z_j * (1 / R^2),
-    the pixel-sum approximation of the projection on the orthonormal basis; then
-    f ~ sum_j A_j Z_j inside the disk.
+    The patches are used as they are (Dan et al. cut raw patches from a globally normalised
+    image, :func:`atomscope.motifs.normalise_image`), so brightness differences between
+    patches (vacancies, dopants) stay in the moments, A_00 first of all. The moment of
+    polynomial Z_j is A_j = (1 / pi) * sum over disk pixels of f * Z_j * (1 / R^2), the
+    pixel-sum approximation of the projection on the orthonormal basis; then
+    f ~ sum_j A_j Z_j inside the disk (:func:`zernike_reconstruct`).
 
     Parameters
     ----------
     patches : ndarray, shape (M, S, S)
         Image patches (any real dtype), e.g. from :func:`extract_patches`.
     n_max : int
-        Highest radial order, >= 0. Dan et al. use up to j = 65, i.e. n_max = 10.
+        Highest radial order, >= 0. Dan et al. use n_max = 10 (j <= 65, 66 polynomials).
     rotation_invariant : bool
-        If True, return for each (n, m >= 0) the modulus sqrt(A_{n,m}^2 + A_{n,-m}^2)
-        (|A_n0| for m = 0), which does not change when the patch is rotated. If False,
+        If True, return what motif-learn's ``rotinv`` keeps: for m = 0 the signed moment
+        A_n0 (a rotation leaves it unchanged), for m > 0 the modulus
+        sqrt(A_{n,m}^2 + A_{n,-m}^2), which a rotation does not change either. If False,
         return the cosine and sine moments A_{n,+m}, A_{n,-m} themselves, which keep the
         orientation (the complex moment of Khotanzad & Hong is
         sqrt((n + 1) / 2) * (A_{n,+m} - i A_{n,-m})).
@@ -119,19 +121,83 @@ def zernike_moments(
     Returns
     -------
     ndarray, shape (M, J'), float64
-        Dimensionless moments, columns ordered as ``zernike_indices(n_max,
-        rotation_invariant=rotation_invariant)``. The (0, 0) column is 0 by the normalisation.
+        Moments in the units of the patch values, columns ordered as
+        ``zernike_indices(n_max, rotation_invariant=rotation_invariant)``.
+
+    Examples
+    --------
+    >>> zernike_moments(np.ones((1, 5, 5)), n_max=2).round(2)[0, :2]  # A_00 of a constant 1
+    array([0.89, 0.  ])
     """
     patches = _check_patches(patches)
     size = patches.shape[1]
     basis, indices = zernike_basis(size, n_max)
-    inside = _polar_grid(size)[0] <= 1.0
-    flat = _normalise_in_disk(patches.reshape(len(patches), -1), inside.ravel())
+    flat = patches.reshape(len(patches), -1).astype(np.float64, copy=False)
     pixel_area = (2.0 / size) ** 2  # 1 / R^2 in unit-disk coordinates
     moments = flat @ basis.reshape(len(indices), -1).T * (pixel_area / np.pi)
     if not rotation_invariant:
         return moments
-    return np.sqrt(moments**2 @ _pair_matrix(indices))
+    pairs = _pair_matrix(indices)
+    invariant = np.sqrt(moments**2 @ pairs)
+    radial = [j for j, (n, m) in enumerate(indices) if m == 0]
+    invariant[:, pairs[radial].argmax(axis=1)] = moments[:, radial]  # A_n0 keeps its sign
+    return invariant
+
+
+def zernike_reconstruct(moments: np.ndarray, size_px: int, n_max: int) -> np.ndarray:
+    """Patches rebuilt from their oriented moments, f ~ sum_j A_j Z_j inside the disk.
+
+    Parameters
+    ----------
+    moments : ndarray, shape (M, J) or (J,)
+        Output of :func:`zernike_moments` with ``rotation_invariant=False``.
+    size_px : int
+        Side S of the patches [px].
+    n_max : int
+        Highest radial order of ``moments``; J = (n_max + 1)(n_max + 2) / 2.
+
+    Returns
+    -------
+    ndarray, shape (M, S, S) or (S, S), float64
+        The rebuilt patches, 0 outside the inscribed disk.
+    """
+    moments = np.asarray(moments, dtype=np.float64)
+    basis, indices = zernike_basis(size_px, n_max)
+    if moments.shape[-1] != len(indices):
+        raise ValueError(f"`moments` must have {len(indices)} columns for n_max={n_max}, got shape {moments.shape}")
+    return np.tensordot(moments, basis, axes=1)
+
+
+def rotational_symmetry(moments: np.ndarray, n_max: int, folds: tuple[int, ...] = (2, 3, 4, 6)) -> np.ndarray:
+    """n-fold rotational symmetry score of each patch from its oriented moments (motif-learn's rot_maps).
+
+    Score_n = sum over moments with |m| > 1 of A_nm^2, counted +1 where |m| is a multiple of n
+    (the angular orders an n-fold symmetric patch can have) and -1 / (n - 1) elsewhere; m = 0
+    and |m| = 1 do not count. Positive: the patch's power sits in the orders of n-fold symmetry.
+
+    Parameters
+    ----------
+    moments : ndarray, shape (M, J)
+        Output of :func:`zernike_moments` with ``rotation_invariant=False``.
+    n_max : int
+        Highest radial order of ``moments``.
+    folds : tuple of int
+        The symmetries n to score, each >= 2.
+
+    Returns
+    -------
+    ndarray, shape (M, len(folds)), float64
+        In the squared units of the moments.
+    """
+    indices = zernike_indices(n_max)
+    moments = np.asarray(moments, dtype=np.float64)
+    if moments.shape[-1] != len(indices):
+        raise ValueError(f"`moments` must have {len(indices)} columns for n_max={n_max}, got shape {moments.shape}")
+    if any(int(n) != n or n < 2 for n in folds):
+        raise ValueError(f"`folds` must be integers >= 2, got {folds!r}")
+    orders = np.array([abs(m) for _, m in indices])
+    weights = np.array([np.where(orders <= 1, 0.0, np.where(orders % n == 0, 1.0, -1.0 / (n - 1))) for n in folds])
+    return moments**2 @ weights.T
 
 
 def _radial(n: int, m: int, rho: np.ndarray) -> np.ndarray:
@@ -149,17 +215,6 @@ def _polar_grid(size: int) -> tuple[np.ndarray, np.ndarray]:
     coords = (np.arange(size) - centre) / (size / 2.0)
     y, x = np.meshgrid(coords, coords, indexing="ij")
     return np.hypot(x, y), np.arctan2(y, x)
-
-
-def _normalise_in_disk(flat: np.ndarray, inside: np.ndarray) -> np.ndarray:
-    """Zero mean and unit std over the disk pixels of each row; pixels outside become 0."""
-    values = flat[:, inside].astype(np.float64)
-    values -= values.mean(axis=1, keepdims=True)
-    std = values.std(axis=1, keepdims=True)
-    values /= np.where(std > 0, std, 1.0)
-    out = np.zeros(flat.shape)
-    out[:, inside] = values
-    return out
 
 
 def _pair_matrix(indices: list[tuple[int, int]]) -> np.ndarray:

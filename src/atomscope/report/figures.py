@@ -25,6 +25,9 @@ __all__ = ["overlay_figure", "network_maps_figure", "statistics_figure", "motif_
 RING_SIZES = range(3, 11)
 
 
+_MAX_AVERAGES = 10  # class-average patches shown in the motif figure
+
+
 def _show_image(ax: plt.Axes, image: np.ndarray, sampling: float) -> None:
     extent = ImageGrid(image.shape, sampling).imshow_extent()
     low, high = np.percentile(image, [0.5, 99.5])
@@ -161,9 +164,16 @@ def network_maps_figure(
     return fig
 
 
-def motif_figure(image: np.ndarray, sampling: float, motifs: pd.DataFrame) -> Figure:
-    """Force-relaxed layout coloured by motif, and the same motifs on the image."""
-    fig, (ax_layout, ax_image) = plt.subplots(1, 2, figsize=(13, 6), constrained_layout=True)
+def motif_figure(
+    image: np.ndarray, sampling: float, motifs: pd.DataFrame, averages: dict[str, np.ndarray] | None = None
+) -> Figure:
+    """Motif layout coloured by motif, the same motifs on the image and, if given, the
+    class-average patch of each motif (the ten most populous), titled by label and count."""
+    shown = 0 if averages is None else min(len(averages["motif"]), _MAX_AVERAGES)
+    fig = plt.figure(figsize=(13, 6 + 1.6 * (shown > 0)), constrained_layout=True)
+    grid = fig.add_gridspec(2 if shown else 1, max(shown, 2), height_ratios=[4, 1] if shown else [1])
+    half = max(shown, 2) // 2
+    ax_layout, ax_image = fig.add_subplot(grid[0, :half]), fig.add_subplot(grid[0, half:])
     labels = motifs["motif"].to_numpy()
     colours = plt.get_cmap("tab10")
     for label in np.unique(labels):
@@ -172,10 +182,15 @@ def motif_figure(image: np.ndarray, sampling: float, motifs: pd.DataFrame) -> Fi
         ax_image.plot(part["x"], part["y"], "o", markersize=3, color=colours(label % 10))
     ax_layout.set_xlabel("layout x")
     ax_layout.set_ylabel("layout y")
-    ax_layout.set_title("force-relaxed layout of Zernike features")
+    ax_layout.set_title("layout of Zernike features")
     ax_layout.legend(fontsize=8)
     _show_image(ax_image, image, sampling)
     ax_image.set_title("atoms coloured by motif")
+    for k in range(shown):
+        ax = fig.add_subplot(grid[1, k])
+        ax.imshow(averages["patches"][k], cmap="gray")
+        ax.set_title(f"motif {averages['motif'][k]} ({averages['count'][k]})", fontsize=8, color=colours(int(averages["motif"][k]) % 10))
+        ax.set_axis_off()
     return fig
 
 
