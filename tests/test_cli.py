@@ -256,3 +256,14 @@ def test_triangulate_a_missing_file_exits_2_in_one_line(tmp_path, capsys):
     assert main(["triangulate", str(tmp_path / "none.csv")]) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and "none.csv" in error
+
+
+def test_triangulate_measures_the_spacing_frame_by_frame(tmp_path):
+    # two frames of the same lattice: pooled, every atom would have a twin at 0 Å and be refused
+    atoms = _graphene_positions(5, 4)
+    rows = [f"{frame},{x:.4f},{y:.4f}" for frame in (0, 1) for x, y in atoms]
+    csv = tmp_path / "movie.csv"
+    csv.write_text("frame,x,y\n" + "\n".join(rows))
+    assert main(["triangulate", str(csv)]) == 0
+    summary = read_table(tmp_path / "movie_geometry" / "summary.parquet")
+    assert summary["frame"].tolist() == [0, 1] and (summary["n_complete_rings"] == 20).all()

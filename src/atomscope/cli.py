@@ -285,12 +285,13 @@ def triangulate(args: argparse.Namespace) -> Path:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from atomscope.geometry import FRAME_TABLES, analyse_frames, local_maps, nearest_spacing
+    from atomscope.geometry import FRAME_TABLES, analyse_frames, local_maps, nearest_distances
     from atomscope.io import ImageGrid, read_positions, write_csv, write_table
     from atomscope.report import network_maps_figure
 
     sites = read_positions(args.positions, pixel_size=args.pixel_size)
-    spacing = nearest_spacing(sites)
+    distances = nearest_distances(sites)
+    spacing = float(np.median(distances)) if len(distances) else float("nan")
     if not 0.5 <= spacing <= 5.0:
         unit = "px" if args.pixel_size is None else "Å"
         raise ValueError(

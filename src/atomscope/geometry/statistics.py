@@ -140,13 +140,13 @@ def ring_size_fractions(rings: pd.DataFrame, *, sizes: Iterable[int] = range(3, 
     return pd.DataFrame({"count": counts, "fraction": fraction, "error": np.sqrt(fraction * (1 - fraction) / total)})
 
 
-def nearest_spacing(sites: pd.DataFrame) -> float:
-    """Median distance [Å] from each atom to its nearest atom (NaN with fewer than 2 atoms)."""
-    xy = sites.loc[sites["kind"] == "atom", ["x", "y"]].to_numpy(dtype=float)
-    if len(xy) < 2:
-        return float("nan")
-    distance, _ = cKDTree(xy).query(xy, k=2)
-    return float(np.median(distance[:, 1]))
+def nearest_distances(sites: pd.DataFrame) -> np.ndarray:
+    """Distance [Å] from each atom to the nearest atom of its own frame (``frame`` column, if any);
+    frames with fewer than 2 atoms contribute nothing."""
+    atoms = sites[sites["kind"] == "atom"]
+    frames = [part for _, part in atoms.groupby("frame")] if "frame" in atoms.columns else [atoms]
+    parts = [cKDTree(xy).query(xy, k=2)[0][:, 1] for xy in (f[["x", "y"]].to_numpy(dtype=float) for f in frames) if len(xy) >= 2]
+    return np.concatenate(parts) if parts else np.empty(0)
 
 
 def coordination(bonds: pd.DataFrame, rings: pd.DataFrame, n_sites: int) -> tuple[np.ndarray, np.ndarray]:

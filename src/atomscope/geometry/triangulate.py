@@ -139,8 +139,9 @@ def triangulate(
     is_atom = (sites["kind"] == "atom").to_numpy()
     bond_factor = check_positive(bond_factor, "bond_factor")
     if rings == "centres" or (rings == "auto" and not is_atom.all()):
-        kept = np.flatnonzero(~_crowded(xy, is_atom, bond_factor, int(max_coordination)))
-        bonds, ring_rows = _centre_network(xy[kept], is_atom[kept], min_bond, max_bond, bond_factor, region)
+        crowded, shell = _first_shell_of_atoms(xy, is_atom, bond_factor, int(max_coordination))
+        kept = np.flatnonzero(~crowded)
+        bonds, ring_rows = _centre_network(xy[kept], is_atom[kept], min_bond, max_bond, shell, region)
         return renumbered(Network(bonds=bonds, angles=angle_table(xy[kept], bonds), rings=ring_rows), kept)
     atoms = np.flatnonzero(is_atom)
     if len(atoms) < 3:
@@ -188,13 +189,14 @@ def check_region(
     return xmin, xmax, ymin, ymax
 
 
-def _crowded(xy: np.ndarray, is_atom: np.ndarray, factor: float, max_coordination: int) -> np.ndarray:
-    """Atoms with more than ``max_coordination`` other atoms within the first shell."""
+def _first_shell_of_atoms(xy: np.ndarray, is_atom: np.ndarray, factor: float, max_coordination: int) -> tuple[np.ndarray, float]:
+    """The first shell's edge [Å] among the atoms (:func:`first_shell`), and the mask of the atoms
+    with more than ``max_coordination`` other atoms within it (spurious detections); one KD-tree."""
     crowded = np.zeros(len(xy), dtype=bool)
     atoms = np.flatnonzero(is_atom)
     k = min(4, len(atoms))
     if k < 2:
-        return crowded
+        return crowded, np.inf
     tree = cKDTree(xy[atoms], balanced_tree=False, compact_nodes=False)  # 3x faster to build, as fast to query here
     # the shell from the three nearest neighbours of up to 5,000 atoms (a fixed seed): its median is as good
     probe = np.random.default_rng(0).choice(len(atoms), size=min(len(atoms), 5000), replace=False)
@@ -202,7 +204,7 @@ def _crowded(xy: np.ndarray, is_atom: np.ndarray, factor: float, max_coordinatio
     cutoff = first_shell(np.repeat(np.arange(len(probe)), k - 1), distance[:, 1:].ravel(), factor)
     pairs = tree.query_pairs(cutoff, output_type="ndarray")
     crowded[atoms] = np.bincount(pairs.ravel(), minlength=len(atoms)) > max_coordination
-    return crowded
+    return crowded, cutoff
 
 
 def renumbered(network: Network, kept: np.ndarray) -> Network:
@@ -238,7 +240,7 @@ def bond_table(xy: np.ndarray, i: np.ndarray, j: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"i": i, "j": j, "length": np.hypot(*(xy[j] - xy[i]).T)})
 
 
-def _centre_network(xy, is_atom, min_bond, max_bond, bond_factor, region) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _centre_network(xy, is_atom, min_bond, max_bond, shell, region) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Bonds and rings of atoms and polygon centres by one Delaunay triangulation (Leist et al.)."""
     tri = delaunay(xy)
     owner, other = _half_edges(tri)
@@ -247,9 +249,7 @@ def _centre_network(xy, is_atom, min_bond, max_bond, bond_factor, region) -> tup
     keep = (owner < other) & is_atom[owner] & is_atom[other]
     bonds = bond_table(xy, owner[keep], other[keep])
     bonds = bonds[(bonds["length"] >= min_bond) & (bonds["length"] <= max_bond)].reset_index(drop=True)
-    atom_pair = is_atom[owner] & is_atom[other]
-    side = first_shell(owner[atom_pair], np.hypot(*(xy[other[atom_pair]] - xy[owner[atom_pair]]).T), bond_factor)
-    rings = _centre_rings(xy, is_atom, owner, other, on_hull, region, side)
+    rings = _centre_rings(xy, is_atom, owner, other, on_hull, region, shell)
     if not is_atom.all():
         complete = np.zeros(len(xy), dtype=bool)
         complete[rings.loc[rings["complete"], "centre"].to_numpy()] = True

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy import ndimage
-from scipy.spatial import cKDTree
 
 from atomscope._shared.normalisation import normalise
 from atomscope._shared.validation import check_image, check_positive
+from atomscope.geometry import nearest_distances
 from atomscope.inference.readers import Micrograph
 from atomscope.inference.tiling import predict_tiled
 from atomscope.io import ImageGrid, ModelSpec, check_pixel_size
@@ -251,8 +251,7 @@ def lattice_evidence(sites: pd.DataFrame) -> dict[str, Any]:
     the median heat-map peak, and ``looks_like_noise`` (spread above :data:`NOISE_SPREAD`,
     or fewer than :data:`MIN_LATTICE_ATOMS` atoms). For the outputs' metadata."""
     atoms = sites[sites["kind"] == "atom"]
-    frames = [part for _, part in atoms.groupby("frame")] if "frame" in atoms.columns else [atoms]
-    distances = np.concatenate([_nearest_neighbour_distances(part[["x", "y"]].to_numpy(dtype=float)) for part in frames] + [np.empty(0)])
+    distances = nearest_distances(sites)
     median = float(np.median(distances)) if len(distances) else math.nan
     spread = float(np.subtract(*np.percentile(distances, [75, 25])) / median) if len(distances) else math.nan
     return {
@@ -262,11 +261,6 @@ def lattice_evidence(sites: pd.DataFrame) -> dict[str, Any]:
         "score_median": float(atoms["score"].median()) if "score" in atoms and len(atoms) else math.nan,
         "looks_like_noise": bool(len(atoms) < MIN_LATTICE_ATOMS or not spread <= NOISE_SPREAD),
     }
-
-
-def _nearest_neighbour_distances(xy: np.ndarray) -> np.ndarray:
-    """Distance [Å] from each point (N, 2) to its nearest other point; empty for fewer than two."""
-    return cKDTree(xy).query(xy, k=2)[0][:, 1] if len(xy) >= 2 else np.empty(0)
 
 
 def maps_attrs(micrograph: Micrograph, spec: ModelSpec, maps: np.ndarray, model: str | os.PathLike) -> dict[str, Any]:
