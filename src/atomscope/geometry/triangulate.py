@@ -247,14 +247,17 @@ def _centre_network(xy, is_atom, min_bond, max_bond, shell, region) -> tuple[pd.
     on_hull = np.zeros(len(xy), dtype=bool)
     on_hull[tri.convex_hull.ravel()] = True
     keep = (owner < other) & is_atom[owner] & is_atom[other]
-    bonds = bond_table(xy, owner[keep], other[keep])
-    bonds = bonds[(bonds["length"] >= min_bond) & (bonds["length"] <= max_bond)].reset_index(drop=True)
+    i, j = owner[keep], other[keep]
+    length = np.hypot(*(xy[j] - xy[i]).T)
+    keep = (length >= min_bond) & (length <= max_bond)
+    i, j, length = i[keep], j[keep], length[keep]
     rings = _centre_rings(xy, is_atom, owner, other, on_hull, region, shell)
     if not is_atom.all():
         complete = np.zeros(len(xy), dtype=bool)
-        complete[rings.loc[rings["complete"], "centre"].to_numpy()] = True
-        bonds = bonds[_borders_ring(tri, complete, is_atom, bonds, len(xy))].reset_index(drop=True)
-    return bonds, rings
+        complete[rings["centre"].to_numpy()[rings["complete"].to_numpy()]] = True
+        keep = _borders_ring(tri, complete, is_atom, i, j, len(xy))
+        i, j, length = i[keep], j[keep], length[keep]
+    return pd.DataFrame({"i": i, "j": j, "length": length}), rings
 
 
 def _centre_rings(xy, is_atom, owner, other, on_hull, region, max_side) -> pd.DataFrame:
@@ -274,8 +277,8 @@ def _centre_rings(xy, is_atom, owner, other, on_hull, region, max_side) -> pd.Da
     return rings
 
 
-def _borders_ring(tri: Delaunay, complete: np.ndarray, is_atom: np.ndarray, bonds: pd.DataFrame, n: int) -> np.ndarray:
-    """Mask of the bonds that are the side opposite a complete ring's centre in a Delaunay triangle."""
+def _borders_ring(tri: Delaunay, complete: np.ndarray, is_atom: np.ndarray, i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
+    """Mask of the bonds ``i``-``j`` that are the side opposite a complete ring's centre in a Delaunay triangle."""
     simplices = tri.simplices.astype(np.int64)
     codes = []
     for k in range(3):  # the side opposite vertex k of every triangle whose vertex k is a complete centre
@@ -283,7 +286,7 @@ def _borders_ring(tri: Delaunay, complete: np.ndarray, is_atom: np.ndarray, bond
         side = complete[simplices[:, k]] & is_atom[a] & is_atom[b]
         codes.append(pair_codes(a[side], b[side], n))
     bordered = np.sort(np.concatenate(codes))  # duplicates do no harm to searchsorted
-    code = pair_codes(bonds["i"].to_numpy(), bonds["j"].to_numpy(), n)
+    code = pair_codes(i, j, n)
     at = np.minimum(np.searchsorted(bordered, code), max(len(bordered) - 1, 0))
     return (bordered[at] == code) if len(bordered) else np.zeros(len(code), dtype=bool)
 
