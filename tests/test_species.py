@@ -94,3 +94,29 @@ def test_class_names_and_their_elements_round_trip_through_the_model_file(tmp_pa
     assert [(c.name, c.species) for c in back.head("species").classes] == [
         ("background", ()), ("Mo", ("Mo",)), ("SSe", ("S", "Se")), ("vacancy", ())
     ]
+
+
+def test_inference_gives_atoms_their_species_and_finds_vacancies():
+    """detect_sites with a classes head: species and p_<class> per atom, vacancies as rows after the atoms."""
+    from atomscope.inference.predict import detect_sites
+
+    s = 0.1  # Å/px of the maps
+    mo, s2, empty = np.array([[2.0, 2.0], [5.0, 2.0]]), np.array([[3.5, 4.0]]), np.array([[6.5, 4.5]])
+    shape = (80, 90)
+    atoms = gaussian_heatmap(np.vstack([mo, s2]), shape, s)
+    logits = np.stack([np.full(shape, 2.0), 6 * gaussian_heatmap(mo, shape, s), 6 * gaussian_heatmap(s2, shape, s), 6 * gaussian_heatmap(empty, shape, s)])
+    maps = np.concatenate([atoms[None], np.zeros((1, *shape), np.float32), softmax(logits)])
+    names = ["atoms", "centres", "species:background", "species:Mo", "species:S2", "species:vacancy"]
+    classes = ["background", "Mo", "S2", "vacancy"]
+    sites = detect_sites(maps, target_names=names, model_sampling=s, image_sampling=0.05, threshold=0.4, min_distance=0.7, classes=(slice(2, 6), classes))
+    assert sites["kind"].tolist() == ["atom", "atom", "atom", "vacancy"]
+    by_x = sites.sort_values("x")
+    assert by_x["species"].tolist() == ["Mo", "S2", "Mo", "vacancy"]
+    np.testing.assert_allclose(sites.loc[sites["kind"] == "vacancy", ["x", "y"]].to_numpy(), empty, atol=0.05)
+    np.testing.assert_allclose(sites.loc[sites["kind"] == "vacancy", ["x_px", "y_px"]].to_numpy(), empty / 0.05, atol=1)
+    assert (sites.loc[sites["species"] == "Mo", "p_Mo"] > 0.8).all() and (sites[[f"p_{c}" for c in classes]].sum(axis=1) - 1).abs().max() < 1e-5
+    # geometry leaves the vacancy row out and keeps the atoms' row numbers
+    from atomscope.geometry import analyse_frames
+
+    tables = analyse_frames(sites.assign(frame=0), rings="faces", r_max=1.0, region=(0.0, 9.0, 0.0, 8.0))
+    assert tables["bonds"][["i", "j"]].to_numpy().max() <= 2

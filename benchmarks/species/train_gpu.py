@@ -45,11 +45,12 @@ def shard_files(folder: Path) -> tuple[list[str], list[str], list[str]]:
     return [str(p) for p in images], [str(p) for p in sites], [str(p) for p in models]
 
 
-def run(model: str, shards: Path, out: Path, steps: int) -> float:
-    """Train ``model`` for ``steps`` steps into ``out``; steps/s of the training loop."""
+def run(model: str, shards: Path, out: Path, steps: int, evaluations: int = 8) -> float:
+    """Train ``model`` for ``steps`` steps into ``out`` with ``evaluations`` validations;
+    steps/s of the training loop (validations after the first excluded when there is one)."""
     out.mkdir(parents=True, exist_ok=True)
     config = training_section(model)
-    config.update(steps=steps, eval_every=max(1, steps // 8), checkpoint_every=steps, workers=4)
+    config.update(steps=steps, eval_every=max(1, steps // evaluations), checkpoint_every=steps, workers=4)
     handler = logging.FileHandler(out / "train.log", mode="w")
     logging.getLogger().addHandler(handler)
     try:
@@ -58,9 +59,10 @@ def run(model: str, shards: Path, out: Path, steps: int) -> float:
         )
     finally:
         logging.getLogger().removeHandler(handler)
+    # a row's seconds are taken before its validation: with one validation they are training alone
     rate = steps / float(metrics["seconds"].iloc[-1])
     scores = {k: round(float(v), 3) for k, v in metrics.iloc[-1].items() if k.endswith("_f1")}
-    print(f"{model}: {steps} steps, {rate:.1f} steps/s, final F1 {scores}", flush=True)
+    print(f"{model}: {steps} steps, {rate:.1f} steps/s (with {len(metrics) - 1} validations), final F1 {scores}", flush=True)
     return rate
 
 
@@ -68,10 +70,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("shards", type=Path)
     parser.add_argument("out", type=Path)
-    parser.add_argument("--seconds", type=float, default=170.0, help="training time per model [s] (default 170)")
+    parser.add_argument("--seconds", type=float, default=140.0, help="training time per model [s] (default 140)")
     parser.add_argument("--max-steps", type=int, default=20000)
     parser.add_argument("--steps", type=int, default=None, help="fixed steps per model (skips the calibration)")
     parser.add_argument("--calibration-steps", type=int, default=300)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -79,10 +82,10 @@ def main() -> None:
     began = time.perf_counter()
     steps = args.steps
     if steps is None:
-        rate = run(MODELS[0], args.shards, args.out / "calibration", args.calibration_steps)
+        rate = run(args.models[0], args.shards, args.out / "calibration", args.calibration_steps, evaluations=1)
         steps = int(min(args.max_steps, max(args.calibration_steps, rate * args.seconds)) // 100 * 100)
         print(f"calibration: {rate:.1f} steps/s -> {steps} steps per model", flush=True)
-    for model in MODELS:
+    for model in args.models:
         run(model, args.shards, args.out / model, steps)
     print(f"all models in {time.perf_counter() - began:.0f} s", flush=True)
 
