@@ -120,3 +120,19 @@ def test_inference_gives_atoms_their_species_and_finds_vacancies():
 
     tables = analyse_frames(sites.assign(frame=0), rings="faces", r_max=1.0, region=(0.0, 9.0, 0.0, 8.0))
     assert tables["bonds"][["i", "j"]].to_numpy().max() <= 2
+
+
+def test_species_counts_carry_binomial_errors_and_minorities_their_positions():
+    from atomscope.report import minority_sites, species_counts, species_figure
+
+    species = ["Mo"] * 50 + ["S2"] * 45 + ["SSe"] * 3 + ["vacancy"] * 2
+    kind = ["atom"] * 98 + ["vacancy"] * 2
+    sites = pd.DataFrame({"frame": 0, "kind": kind + ["centre"], "species": species + [""], "x": np.arange(101.0), "y": 1.0, "x_px": 0.0, "y_px": 0.0})
+    counts = species_counts(sites).set_index("species")
+    assert counts.loc["Mo", "count"] == 50 and counts.loc["SSe", "fraction"] == pytest.approx(0.03)
+    assert counts.loc["SSe", "fraction_err"] == pytest.approx(np.sqrt(0.03 * 0.97 / 100))
+    assert counts["host"].to_dict() == {"Mo": True, "S2": True, "SSe": False, "vacancy": False}
+    minority = minority_sites(sites, species_counts(sites))
+    assert minority["species"].tolist() == ["SSe"] * 3 + ["vacancy"] * 2 and minority["x"].tolist() == [95.0, 96.0, 97.0, 98.0, 99.0]
+    figure = species_figure(np.random.default_rng(0).random((20, 120)), 1.0, sites, species_counts(sites))
+    assert [t.get_text() for t in figure.axes[0].get_legend().get_texts()][2] == "SSe: 3 (3.00 ± 1.71 %)"
