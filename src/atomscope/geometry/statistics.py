@@ -308,9 +308,11 @@ def analyse_frames(
         :func:`ring_adjacency`), ``defects`` (as :func:`find_defects`) and ``summary`` (one row
         per frame, as :func:`summarise`), each with a leading ``frame`` column. Indices are
         row positions within the frame, ``sites[sites.frame == f].reset_index(drop=True)``,
-        also when sites outside the monolayer were left out.
+        also when sites outside the monolayer were left out. Rows of kind ``vacancy`` (empty
+        columns a species head found; inference puts them after each frame's atoms and
+        centres) are not triangulated.
     """
-    sites = check_sites(sites, one_frame=False)
+    sites = check_sites(sites[sites["kind"] != "vacancy"] if "kind" in sites.columns else sites, one_frame=False)
     if "frame" not in sites.columns:
         sites = sites.assign(frame=0)
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in FRAME_TABLES}
