@@ -1,0 +1,104 @@
+"""Data-parallel training: each rank's shards and crops, and 2 gloo processes started by torchrun
+against one process (the same steps, the loss curve within the noise of the seed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from atomscope.io import read_table, write_table
+from atomscope.training import index_shards, launch
+from atomscope.training import loop
+from atomscope.training.distributed import World, rank_crops, rank_images
+
+_CPU = torch.device("cpu")
+# the tiny workflow's network (tests/data/tiny_config.yaml) on 32 px crops of 64 px MoS2 images
+_TINY = {
+    "architecture": {"kind": "resunet", "base_channels": 8, "depth": 2},
+    "steps": 60,
+    "batch_size": 4,
+    "crop_px": 32,
+    "learning_rate": 2e-3,
+    "eval_every": 10,
+    "checkpoint_every": 30,
+    "validation": {"images": 1, "threshold": 0.4, "min_distance": 0.7, "match_radius": 0.5},
+    "seed": 0,
+    "gpus": 0,
+}
+
+
+def test_ranks_read_whole_shards_of_their_own_and_split_each_batch(mos2_shards):
+    index = index_shards(mos2_shards[0])  # shards of images 0-2 and 3-5
+    numbers = np.arange(5)
+    parts = [rank_images(index, numbers, World(r, 2, _CPU)) for r in range(2)]
+    assert [p.tolist() for p in parts] == [[0, 1, 2], [3, 4]]
+    # fewer shards than ranks: image by image
+    assert rank_images(index, numbers, World(2, 3, _CPU)).tolist() == [2] and rank_images(index, numbers, World(1, 3, _CPU)).tolist() == [1, 4]
+    assert rank_images(index, numbers, World(0, 1, _CPU)).tolist() == numbers.tolist()
+    with pytest.raises(ValueError, match="5 training images cannot feed 6 processes"):
+        rank_images(index, numbers, World(0, 6, _CPU))
+    # steps 3..5 of a batch of 4 over 2 ranks: each step's crops, half each, every crop once
+    crops = [rank_crops(2, 5, 4, World(r, 2, _CPU)) for r in range(2)]
+    assert crops == [[8, 9, 12, 13, 16, 17], [10, 11, 14, 15, 18, 19]]
+    assert rank_crops(2, 5, 4, World(0, 1, _CPU)) == list(range(8, 20))
+    with pytest.raises(ValueError, match="batch_size 4 does not divide among 3 processes"):
+        rank_crops(0, 5, 4, World(0, 3, _CPU))
+
+
+@pytest.fixture
+def job(mos2_shards, tmp_path):
+    """A training job over the MoS2 shards, their structures written as the workflow writes them."""
+    paths, sites, models = mos2_shards
+    write_table(sites, tmp_path / "sites.parquet", config={"structures": {"material": "MoS2"}})
+    write_table(models, tmp_path / "models.parquet")
+
+    def make(name: str, **training) -> dict:
+        out = tmp_path / name
+        out.mkdir(exist_ok=True)
+        return {
+            "images": [str(p) for p in paths], "sites": [str(tmp_path / "sites.parquet")], "models": [str(tmp_path / "models.parquet")],
+            "training": {**_TINY, **training}, "preset": None, "model": str(out / "model.safetensors"),
+            "metrics": str(out / "metrics.parquet"), "log": str(out / "train.log"), "threads": 1,
+        }  # fmt: skip
+
+    return make
+
+
+def test_two_gloo_processes_follow_the_loss_curve_of_one(job):
+    """2 processes (batch 2 each, their own shard each) against 1 (batch 4): per 10 steps the
+    mean training loss differs by no more than one process's runs with two seeds differ."""
+    runs = {}
+    for name, seed, processes in [("one", 0, 1), ("other_seed", 1, 1), ("two", 0, 2)]:
+        launch(job(name, seed=seed), processes)
+        runs[name] = read_table(job(name)["metrics"])
+    one, two, other = (runs[k]["train_loss"].to_numpy() for k in ("one", "two", "other_seed"))
+    assert runs["two"]["step"].tolist() == list(range(10, 61, 10))
+    assert one[-1] < 0.5 * one[0] and two[-1] < 0.5 * two[0]  # both learn
+    noise = np.abs(one - other)
+    assert np.all(np.abs(two - one) <= 2 * noise + 0.05 * one), (one, two, other)
+    log = open(job("two")["log"]).read()
+    assert "rank 1: " in log and "steps/s" in log
+
+
+def test_a_checkpoint_of_one_process_resumes_in_two(job, monkeypatch):
+    """Killed after its step-30 checkpoint, a one-process run goes on in 2 processes from step 30."""
+    saved = loop._save
+
+    def save_then_die(*args, **kwargs):
+        saved(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "_save", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        launch(job("resumed"), 1)
+    monkeypatch.setattr(loop, "_save", saved)
+    launch(job("resumed"), 2)
+    resumed = read_table(job("resumed")["metrics"])
+    assert resumed["step"].tolist() == list(range(10, 61, 10))
+    assert "resuming from step 30 of 60" in open(job("resumed")["log"]).read()
+    launch(job("straight"), 1)
+    straight = read_table(job("straight")["metrics"])
+    # the first three rows come from the checkpoint: the one-process run's to the last digit
+    pd.testing.assert_frame_equal(resumed.iloc[:3, :2], straight.iloc[:3, :2])
