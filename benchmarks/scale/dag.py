@@ -1,0 +1,85 @@
+"""DAG construction time of the workflow at cluster scale: ``snakemake -n`` over S train shards and
+N samples (every sample with a truth file, so every per-sample rule is in the DAG).
+
+The samples' images and truths are empty files in a scratch folder: a dry run only checks that
+they exist. Each case runs in its own scratch folder with config/config.yaml (the default
+config, ``datasets.train.images`` = S x ``shard_size``) and a sheet of N rows.
+
+Run (repository root): ``PYTHONPATH=src python benchmarks/scale/dag.py 500:1000 5000:10000``
+(``--profile FILE`` writes a cProfile of the last case to FILE instead of timing in a subprocess).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def make_case(folder: Path, shards: int, samples: int) -> None:
+    """config/config.yaml and config/samples.tsv for ``shards`` train shards and ``samples`` samples."""
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["datasets"]["train"]["images"] = shards * config["datasets"]["train"]["shard_size"]
+    (folder / "config").mkdir(parents=True)
+    (folder / "data").mkdir()
+    (folder / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    rows = ["sample\tpath\tpixel_size\ttruth"]
+    for i in range(samples):
+        image, truth = folder / "data" / f"{i}.tif", folder / "data" / f"{i}.truth.parquet"
+        image.touch()
+        truth.touch()
+        rows.append(f"s{i}\t{image}\t0.1\t{truth}")
+    (folder / "config" / "samples.tsv").write_text("\n".join(rows) + "\n")
+
+
+def command(folder: Path) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "-n", "--quiet", "all", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(folder)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("cases", nargs="+", help="SHARDS:SAMPLES")
+    parser.add_argument("--profile", help="cProfile output of the last case (in-process)")
+    args = parser.parse_args()
+    print("| train shards | samples | jobs | `snakemake -n` [s] |\n|---|---|---|---|")
+    for case in args.cases:
+        shards, samples = (int(v) for v in case.split(":"))
+        with tempfile.TemporaryDirectory() as tmp:
+            make_case(Path(tmp), shards, samples)
+            if args.profile and case == args.cases[-1]:
+                from snakemake.cli import main as snakemake_main
+
+                sys.argv = command(Path(tmp))[2:]
+                sys.argv[0] = "snakemake"
+                _profile(snakemake_main, args.profile)
+                continue
+            began = time.perf_counter()
+            result = subprocess.run(command(Path(tmp)), capture_output=True, text=True)
+            seconds = time.perf_counter() - began
+            if result.returncode != 0:
+                sys.exit(result.stderr[-3000:])
+            jobs = next((line.split()[-1] for line in result.stdout.splitlines() if line.startswith("total")), "?")
+            print(f"| {shards:,} | {samples:,} | {jobs} | {seconds:.1f} |", flush=True)
+
+
+def _profile(run, path: str) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        run()
+    except SystemExit:
+        pass
+    profiler.disable()
+    profiler.dump_stats(path)
+
+
+if __name__ == "__main__":
+    main()
