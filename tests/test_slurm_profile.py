@@ -58,12 +58,12 @@ def test_profile_submits_jobs_to_slurm(tmp_path):
 
 @pytest.mark.skipif(not _slurm_idle(), reason="no idle SLURM node (start one with tests/slurm/start_cluster.sh as root)")
 def test_simulation_shards_are_submitted_in_groups(tmp_path):
-    """6 shards (12 structures and simulate jobs), 3 shards a job: 2 sbatch calls, counted in the log."""
+    """4 shards (8 structures and simulate jobs), 2 shards a job: 2 sbatch calls, counted in the log."""
     config = _tiny_config()
-    config["datasets"]["train"] = {"images": 6, "shard_size": 1, "seed": 1}
-    shards = [f"results/simulations/train/{i}.h5" for i in range(6)]
+    config["datasets"]["train"] = {"images": 4, "shard_size": 1, "seed": 1}
+    shards = [f"results/simulations/train/{i}.h5" for i in range(4)]
     # --cores 2: the test node has 2 CPUs, and a group runs as many of its jobs side by side as --cores allows
-    result = _run_through_slurm(tmp_path, config, "--group-components", "simulation=3", "--cores", "2", *shards)
+    result = _run_through_slurm(tmp_path, config, "--group-components", "simulation=2", "--cores", "2", *shards)
     assert result.returncode == 0, result.stderr[-4000:]
     assert result.stderr.count("submitted with SLURM jobid") == 2
     assert len(list((tmp_path / ".snakemake" / "slurm_logs").glob("group_simulation*/*.log"))) == 2
