@@ -40,9 +40,9 @@ def test_ranks_read_whole_shards_of_their_own_and_split_each_batch(mos2_shards_m
     with pytest.raises(ValueError, match="5 training images cannot feed 6 processes"):
         rank_images(index, numbers, World(0, 6, _CPU))
     # steps 3..5 of a batch of 4 over 2 ranks: each step's crops, half each, every crop once
-    crops = [rank_crops(2, 5, 4, World(r, 2, _CPU)) for r in range(2)]
+    crops = [list(rank_crops(2, 5, 4, World(r, 2, _CPU))) for r in range(2)]
     assert crops == [[8, 9, 12, 13, 16, 17], [10, 11, 14, 15, 18, 19]]
-    assert rank_crops(2, 5, 4, World(0, 1, _CPU)) == list(range(8, 20))
+    assert list(rank_crops(2, 5, 4, World(0, 1, _CPU))) == list(range(8, 20))
     with pytest.raises(ValueError, match="batch_size 4 does not divide among 3 processes"):
         rank_crops(0, 5, 4, World(0, 3, _CPU))
 

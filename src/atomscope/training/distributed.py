@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,7 @@ from torch import nn
 from atomscope.nets import pick_device
 from atomscope.training.dataset import ShardIndex
 
-__all__ = ["World", "join_world", "rank_images", "rank_crops", "wrap", "mean_over_ranks"]
+__all__ = ["World", "RankCrops", "join_world", "rank_images", "rank_crops", "wrap", "mean_over_ranks"]
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +78,33 @@ def rank_images(index: ShardIndex, numbers: np.ndarray, world: World) -> np.ndar
     return numbers[np.isin(index.shard[numbers], shards[world.rank :: world.size])]
 
 
-def rank_crops(start: int, steps: int, batch_size: int, world: World) -> list[int]:
+def rank_crops(start: int, steps: int, batch_size: int, world: World) -> "RankCrops":
     """Crop numbers this process trains on in steps ``start`` + 1 .. ``steps``: of step s's
     ``batch_size`` crops (s * batch_size, ...), the ``batch_size / size`` consecutive ones of its rank."""
     if batch_size % world.size:
         raise ValueError(f"training.batch_size {batch_size} does not divide among {world.size} processes: make it a multiple of training.gpus")
-    share = batch_size // world.size
-    first = np.arange(start, steps) * batch_size + world.rank * share
-    return (first[:, None] + np.arange(share)).ravel().tolist()
+    return RankCrops(start, steps, batch_size, batch_size // world.size, world.rank)
+
+
+@dataclass(frozen=True)
+class RankCrops(Sequence):
+    """The crop numbers of :func:`rank_crops`, computed when asked for: a list of them would
+    hold steps x batch_size numbers (10^8 for a long run)."""
+
+    start: int
+    steps: int
+    batch_size: int
+    share: int
+    rank: int
+
+    def __len__(self) -> int:
+        return (self.steps - self.start) * self.share
+
+    def __getitem__(self, i: int) -> int:
+        if not 0 <= i < len(self):
+            raise IndexError(f"crop {i} of {len(self)}")
+        step, j = divmod(i, self.share)
+        return (self.start + step) * self.batch_size + self.rank * self.share + j
 
 
 def wrap(net: nn.Module, world: World) -> nn.Module:
