@@ -498,11 +498,12 @@ def test_analyse_frames_passes_its_options_to_every_frame():
     assert wide["summary"].loc[0, "n_bonds"] == 5
     assert analyse_frames(quad, min_bond=0.3, r_max=0.3, dr=0.1, rings="centres")["summary"].loc[0, "n_bonds"] == 3
     assert analyse_frames(quad, max_bond=3.3, r_max=0.3, dr=0.1, rings="centres")["summary"].loc[0, "n_bonds"] == 4
-    # faces: the median nearest distance is 0.955 Å (0.4, 0.4, 1.51, 3.21): bonds up to 1.29 Å
-    # with bond_factor 1.35 (0-1 only), up to 1.91 Å with 2.0 (0-1, 0-2, 1-2)
+    # faces: the median nearest distance is 0.955 Å (0.4, 0.4, 1.51, 3.21). With bond_factor 1.35
+    # the typical bond is 0.4 Å (edges up to 1.29 Å): the bond is 0-1. With 2.0 it is 1.51 Å (edges
+    # up to 1.91 Å), so atom 1, 0.4 Å from atom 0, is atom 0 detected twice: the bond is 0-2
     faces = {"min_bond": 0.3, "max_bond": 3.3, "r_max": 0.3, "dr": 0.1, "rings": "faces"}
-    assert analyse_frames(quad, **faces, bond_factor=1.35)["summary"].loc[0, "n_bonds"] == 1
-    assert analyse_frames(quad, **faces, bond_factor=2.0)["summary"].loc[0, "n_bonds"] == 3
+    assert analyse_frames(quad, **faces, bond_factor=1.35)["bonds"][["i", "j"]].values.tolist() == [[0, 1]]
+    assert analyse_frames(quad, **faces, bond_factor=2.0)["bonds"][["i", "j"]].values.tolist() == [[0, 2]]
     # a triangle of 3 atoms is enough, and a frame's own centres do not count as atoms
     triangle = pd.DataFrame({"x": [0.0, 1.4, 0.7], "y": [0.0, 0.0, 1.2], "kind": "atom"})
     two = pd.concat([triangle.assign(frame=5), quad.assign(frame=2)], ignore_index=True)

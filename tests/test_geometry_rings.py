@@ -122,6 +122,19 @@ def test_a_missed_atom_merges_three_hexagons_into_a_12_ring_or_opens_them(patch)
     assert summary["coordination_2"] * summary["n_interior_atoms"] == pytest.approx(3)
 
 
+@pytest.mark.parametrize("distance", [0.55, 0.8])
+@pytest.mark.parametrize("method", ["faces", "centres"])
+def test_an_atom_detected_twice_keeps_its_three_hexagons_hexagons(patch, distance, method):
+    # a noisy heat map can split one atom into two peaks 0.55-0.8 Å apart: counted as two atoms,
+    # its three hexagons became 7-rings with centres, and 3-rings appeared among the faces
+    atoms, centres, _ = patch
+    k = np.argmin(_distances(atoms, [atoms.mean(0)])[:, 0])  # an inner atom: in 3 hexagons
+    twice = np.vstack([atoms, atoms[k] + [0.0, distance]])
+    net = triangulate(_sites(twice, centres), rings=method, region=_padded(atoms, 2.0))
+    assert _complete_sizes(net) == {6: 42}
+    assert not net.bonds[["i", "j"]].isin([len(atoms)]).any().any()  # the second detection has no bonds
+
+
 @pytest.mark.parametrize("offset", [0.0, 0.4])
 @pytest.mark.parametrize("method", ["faces", "centres"])
 def test_a_spurious_atom_inside_a_hexagon_gets_no_bonds_and_breaks_no_ring(patch, offset, method):

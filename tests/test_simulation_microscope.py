@@ -229,6 +229,35 @@ def test_leist_preset_is_a_valid_config_of_100_shards():
     assert shard_attrs(config["simulation"])["target_names"] == ["atoms", "centres", "monolayer"]
 
 
+@pytest.mark.parametrize(
+    ("preset", "species"),
+    [("tmd_stem", ["Mo", "W", "Fe", "S2", "S", "Se2", "Se", "SSe", "STe", "vacancy"]), ("graphene_dopant_stem", ["C", "Si", "N"])],
+)
+def test_species_presets_are_valid_configs_with_a_species_target_per_class(preset, species):
+    values = yaml.safe_load((ROOT / "config" / "presets" / f"{preset}.yaml").read_text())
+    config = copy.deepcopy(CONFIG)
+    for section, value in values.items():
+        config[section] = {**config[section], **value} if isinstance(value, dict) and section != "datasets" else value
+    validate(config, str(SCHEMA_PATH))
+    assert config["preset"] == preset and config["training"]["model"] == preset
+    assert shard_attrs(config["simulation"])["target_names"] == ["atoms", "centres", *(f"species:{s}" for s in species)]
+
+
+def test_float16_storage_keeps_counts_to_three_digits_and_refuses_bright_images(mos2_stem):
+    from atomscope.simulation.microscope import _stored
+
+    rng = np.random.default_rng(0)
+    images = rng.poisson(300.0, size=(2, 1, 16, 16)).astype(np.float32)
+    targets = rng.uniform(0, 1, size=(2, 3, 16, 16)).astype(np.float32)
+    small = _stored(images, targets, "float16")
+    assert small["images"].dtype == np.float16 and np.abs(small["images"].astype(np.float32) - images).max() <= 0.125
+    assert np.abs(small["targets"].astype(np.float32) - targets).max() <= 1 / 64 + 1e-6
+    np.testing.assert_array_equal((small["targets"].astype(np.float32) * 32) % 1, 0)  # steps of 1/32
+    assert _stored(images, targets, "float32")["images"].dtype == np.float32
+    with pytest.raises(ValueError, match="simulation.storage: float16 holds at most 65504"):
+        _stored(images * 1000, targets, "float16")
+
+
 @pytest.mark.parametrize("preset", ["carbon_hrtem", "carbon_stem"])
 def test_shipped_model_presets_are_valid_configs(preset):
     """The recipes of the shipped models validate against the schema and train atoms, centres and the monolayer mask."""

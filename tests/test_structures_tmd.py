@@ -113,3 +113,25 @@ def test_mos2_on_graphene_strains_mos2_by_at_most_one_percent():
     np.testing.assert_allclose(_nearest(metals, cc["box"], k=6), 3.16 * cc["top_scale"], atol=1e-6)
     assert INTERLAYER[("graphene", "MoS2")] == pytest.approx(3.4 + 3.17 / 2)
     assert LATTICE_CONSTANTS["graphene"] == 2.46
+
+
+def test_per_material_fractions_replace_the_shared_ones():
+    """structures.tmd.materials: WS2 gets Te and Fe, MoS2 its Se, MoSe2 the shared fractions."""
+    from atomscope.structures.materials import build_shard
+
+    config = {
+        "material": ["MoS2", "MoSe2", "WS2"],
+        "cell": [20.0, 20.0],
+        "tmd": {"metal_vacancy": 0.05, "materials": {"MoS2": {"substitutions": {"Se": 0.1}}, "WS2": {"substitutions": {"Te": 0.1, "Fe": 0.1}, "metal_vacancy": 0.0}}},
+    }
+    sites, models = build_shard(config, n_models=12, first_model=0, rng=np.random.default_rng(3))
+    for material, model in models.groupby("material")["model"]:
+        atoms = sites[sites["model"].isin(model) & (sites["kind"] == "atom")]
+        elements = set(atoms["element"])
+        vacancies = (sites["model"].isin(model) & (sites["species_class"] == "vacancy")).sum()
+        if material == "MoS2":
+            assert elements == {"Mo", "S", "Se"} and vacancies > 0
+        elif material == "WS2":
+            assert elements == {"W", "S", "Te", "Fe"} and vacancies == 0
+        else:
+            assert elements == {"Mo", "Se"} and vacancies > 0

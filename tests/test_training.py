@@ -116,18 +116,18 @@ def test_fit_trains_on_extra_target_channels_and_scores_the_species_peaks(mos2_s
     index = index_shards(paths)
     assert len(index) == 6 and index.shape == (1, 5, 64, 64)
     net, spec, metrics = fit(index, sites, models, _TINY, device=torch.device("cpu"))
-    assert spec.head_names == ["atoms", "centres", "monolayer", "species:Mo", "species:S2"]
+    assert spec.head_names == ["atoms", "centres", "monolayer", "species"]
     assert {"atoms_f1", "species:Mo_f1", "species:S2_recall"} <= set(metrics.columns)
     assert not any(c.startswith("monolayer") for c in metrics.columns)
-    # the species each head stands for come from the training structures, not a default
-    heads = {h.name: (h.kind, h.classes[0].name, h.classes[0].species) for h in spec.heads}
+    # the species each class stands for come from the training structures, not a default
+    heads = {h.name: (h.kind, [(c.name, c.species) for c in h.classes]) for h in spec.heads}
     assert heads == {
-        "atoms": ("heatmap", "atom", ("Mo", "S")),
-        "centres": ("heatmap", "centre", ()),
-        "monolayer": ("mask", "monolayer", ()),
-        "species:Mo": ("heatmap", "Mo", ("Mo",)),
-        "species:S2": ("heatmap", "S2", ("S",)),
+        "atoms": ("heatmap", [("atom", ("Mo", "S"))]),
+        "centres": ("heatmap", [("centre", ())]),
+        "monolayer": ("mask", [("monolayer", ())]),
+        "species": ("classes", [("background", ()), ("Mo", ("Mo",)), ("S2", ("S",))]),
     }
+    assert spec.out_channels == 6
     assert spec.architecture == "resunet" and spec.architecture_args == {"base_channels": 4, "depth": 2}
     assert spec.channel_names == ["adf"] and spec.normalisation == "standardise"
     assert spec.pixel_size == pytest.approx(index.sampling[:-1].mean())

@@ -5,13 +5,14 @@ Leist et al. (ACS Nano 16, 20488, 2022) analysed 29 images of about 35,000 sites
 of sites (graphene atoms + hexagon centres, jittered by 0.05 Å) go through
 ``atomscope.geometry.analyse_frames`` (bonds, angles, rings, ring adjacency, named defects,
 summary with g(r) to 8 Å) and, for comparison, through ``scipy.spatial.Delaunay`` alone.
-Each time is the best of three runs, pinned to one core.
+Each time is the best of three runs, the two alternating, pinned to one core.
 
 Run: ``taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/geometry/run.py > benchmarks/geometry/results.md``
 """
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 
@@ -36,21 +37,22 @@ def graphene_sites(n_sites: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "kind": ["atom"] * len(atoms) + ["centre"] * len(centres)})
 
 
-def best_of(repeats: int, run) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+def timed(run) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = run()
+    return time.perf_counter() - start, result
 
 
 def measure(label: str, frames: list[pd.DataFrame], rings: str, repeats: int = 3) -> dict:
-    """Bare Delaunay of every frame's points, then the whole analysis, best of ``repeats``."""
+    """Bare Delaunay of every frame's points and the whole analysis, alternately, each the best of ``repeats``
+    (alternating, so that a busy spell of the machine slows both)."""
     used = [f if rings == "centres" else f[f["kind"] == "atom"].reset_index(drop=True) for f in frames]
-    bare, _ = best_of(repeats, lambda: [Delaunay(f[["x", "y"]].to_numpy()) for f in used])
     table = pd.concat([f.assign(frame=k) for k, f in enumerate(used)], ignore_index=True)
-    full, tables = best_of(repeats, lambda: analyse_frames(table, r_max=8.0, rings=rings))
+    bare, full = np.inf, np.inf
+    for _ in range(repeats):
+        bare = min(bare, timed(lambda: [Delaunay(f[["x", "y"]].to_numpy()) for f in used])[0])
+        seconds, tables = timed(lambda: analyse_frames(table, r_max=8.0, rings=rings))
+        full = min(full, seconds)
     summary = tables["summary"]
     return {
         "case": label,
@@ -79,7 +81,7 @@ def main() -> None:
     table = pd.DataFrame(rows)
     print("# Geometry at scale\n")
     print("`taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/geometry/run.py > benchmarks/geometry/results.md`")
-    print(f"({platform.processor() or platform.machine()}, one core of a 2-core machine; best of 3 runs each).\n")
+    print(f"({platform.processor() or platform.machine()}, one core of a {os.cpu_count()}-core machine; best of 3 alternating runs each).\n")
     print("atomscope = `analyse_frames`: Delaunay, bonds, angles, rings (from centres, or faces of the atoms' bond graph),")
     print("ring adjacency, named defects and the summary (ring fractions with errors, coordination, Aboav-Weaire, g(r) to 8 Å).")
     print("Jittered graphene (0.05 Å); 'faces' triangulates the atoms only (2/3 of the sites).\n")

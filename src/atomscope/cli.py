@@ -220,7 +220,7 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     import matplotlib.pyplot as plt
 
     from atomscope.geometry import analyse_frames, local_maps
-    from atomscope.inference import analyse_micrograph, lattice_evidence, maps_attrs, read_micrograph
+    from atomscope.inference import analyse_micrograph, lattice_evidence, map_names, maps_attrs, read_micrograph
     from atomscope.io import ImageGrid, write_arrays, write_csv, write_extxyz, write_table
     from atomscope.labels import MONOLAYER
     from atomscope.nets import pick_device
@@ -232,7 +232,8 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
         "augment": args.augment,
     }
     images, maps, sites = analyse_micrograph(micrograph, spec, net, inference, device=pick_device())
-    monolayer = maps[:, spec.head_names.index(MONOLAYER)] >= 0.5 if MONOLAYER in spec.head_names else None
+    names = map_names(spec)
+    monolayer = maps[:, names.index(MONOLAYER)] >= 0.5 if MONOLAYER in names else None
     grid = ImageGrid(micrograph.frames.shape[1:], micrograph.sampling)
     options = geometry_options(args)
     tables = analyse_frames(sites, region=grid.region(), monolayer=monolayer, monolayer_sampling=spec.pixel_size, **options)

@@ -135,6 +135,22 @@ def first_shell(owner: np.ndarray, length: np.ndarray, factor: float) -> float:
     return factor * float(np.median(length[length <= factor * nearest]))
 
 
+#: Two detections closer than this many typical bonds are one atom found twice (a noisy heat
+#: map split into two peaks): no two atoms of a projected monolayer are closer than about one
+#: bond (graphene 1.42 Å, a TMD's metal to chalcogen columns 1.84 Å), and 0.6 leaves room for
+#: 0.2 Å of position error on each.
+TWICE_DETECTED = 0.6
+
+
+def detected_twice(i: np.ndarray, j: np.ndarray, length: np.ndarray, bond: float, n: int) -> np.ndarray:
+    """Mask (length ``n``) of the second detections of atoms found twice: of each pair ``i``-``j``
+    closer than :data:`TWICE_DETECTED` times the typical ``bond`` [Å], the later row."""
+    twice = np.zeros(n, dtype=bool)
+    close = length < TWICE_DETECTED * bond
+    twice[np.maximum(i[close], j[close])] = True
+    return twice
+
+
 def distance_to_edge(xy: np.ndarray, region: tuple[float, float, float, float]) -> np.ndarray:
     """Distance [Å] from each point to the nearest edge of ``region``; negative outside."""
     xmin, xmax, ymin, ymax = region

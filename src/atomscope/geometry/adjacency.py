@@ -54,13 +54,13 @@ def ring_adjacency(rings: pd.DataFrame, pairs: np.ndarray | None = None) -> pd.D
     top = int(size.max()) + 1 if len(size) else 1
     code = np.bincount(size[both[:, 0]] * top + size[both[:, 1]], minlength=top * top)
     seen = np.flatnonzero(code)
-    counts = pd.DataFrame({"size": seen // top, "neighbour_size": seen % top, "count": code[seen]})
-    complete = pd.Series(size[rings["complete"].to_numpy(dtype=bool)])
-    weight = complete.value_counts() * complete.value_counts().index  # k N_k: the bonds k-rings offer
-    share = (weight / weight.sum()) if len(weight) else weight
-    totals = counts.groupby("size")["count"].transform("sum")
-    counts["expected"] = totals * counts["neighbour_size"].map(share).to_numpy()
-    return counts
+    ring_size, neighbour_size, count = seen // top, seen % top, code[seen]
+    weight = np.bincount(size[rings["complete"].to_numpy(dtype=bool)], minlength=top) * np.arange(top)  # k N_k: the bonds k-rings offer
+    share = weight / weight.sum() if weight.sum() else weight.astype(float)
+    totals = np.bincount(ring_size, weights=count, minlength=top)  # neighbours of all n-rings together
+    return pd.DataFrame(
+        {"size": ring_size, "neighbour_size": neighbour_size, "count": count, "expected": totals[ring_size] * share[neighbour_size]}
+    )
 
 
 def aboav_weaire(rings: pd.DataFrame, pairs: np.ndarray | None = None) -> tuple[float, float]:

@@ -16,29 +16,34 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from atomscope.geometry._graph import MAX_RING_GAP, cyclic_prev, distance_to_edge, first_shell, ring_table, sort_by_azimuth
+from atomscope.geometry._graph import MAX_RING_GAP, cyclic_prev, detected_twice, distance_to_edge, first_shell, ring_table, sort_by_azimuth
 
 __all__ = ["face_bonds", "face_rings"]
 
 
 def face_bonds(
     xy: np.ndarray, owner: np.ndarray, other: np.ndarray, *, min_bond: float, max_bond: float, bond_factor: float, max_coordination: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Bonds (i, j) among Delaunay half-edges ``owner`` -> ``other`` (grouped by owner) of atoms.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bonds (i, j) among Delaunay half-edges ``owner`` -> ``other`` (grouped by owner) of atoms,
+    and the mask of the second detections of atoms found twice.
 
     An edge is a bond when ``min_bond <= length <= min(max_bond, bond_factor * d_nn)`` [Å],
     with d_nn the median over atoms of the nearest Delaunay neighbour's distance. An atom
     with more than ``max_coordination`` such bonds (a spurious detection inside a ring, which
-    reaches most of the ring's atoms) keeps none, so the ring stays one face.
+    reaches most of the ring's atoms) keeps none, so the ring stays one face. The second
+    detection of an atom found twice (:func:`~atomscope.geometry._graph.detected_twice`) would
+    close 3-rings with the first, and has taken some of its Delaunay edges: the caller
+    triangulates again without it.
     """
     length = np.hypot(*(xy[other] - xy[owner]).T)
-    cutoff = min(max_bond, first_shell(owner, length, bond_factor))
+    shell = first_shell(owner, length, bond_factor)
+    cutoff = min(max_bond, shell)
     keep = (owner < other) & (length >= min_bond) & (length <= cutoff)
     i, j = owner[keep], other[keep]
     degree = np.bincount(np.concatenate([i, j]), minlength=len(xy))
     crowded = degree > max_coordination
     keep = ~(crowded[i] | crowded[j])
-    return i[keep], j[keep]
+    return i[keep], j[keep], detected_twice(owner, other, length, shell / bond_factor, len(xy))
 
 
 def face_rings(

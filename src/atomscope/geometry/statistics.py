@@ -133,11 +133,13 @@ def ring_size_fractions(rings: pd.DataFrame, *, sizes: Iterable[int] = range(3, 
     sizes = pd.Index(list(sizes), name="size")
     if sizes.empty:
         raise ValueError("`sizes` must name at least one ring size")
-    complete = rings.loc[rings["complete"].astype(bool), "size"]
-    counts = complete.value_counts().reindex(sizes, fill_value=0).astype(np.int64)
+    complete = rings["size"].to_numpy(dtype=np.int64)[rings["complete"].to_numpy(dtype=bool)]
+    wanted = sizes.to_numpy(dtype=np.int64)
+    histogram = np.bincount(complete[complete >= 0], minlength=max(int(wanted.max()), 0) + 1)
+    counts = np.where(wanted >= 0, histogram[np.maximum(wanted, 0)], 0)
     total = len(complete) if len(complete) else np.nan
     fraction = counts / total
-    return pd.DataFrame({"count": counts, "fraction": fraction, "error": np.sqrt(fraction * (1 - fraction) / total)})
+    return pd.DataFrame({"count": counts, "fraction": fraction, "error": np.sqrt(fraction * (1 - fraction) / total)}, index=sizes)
 
 
 def nearest_distances(sites: pd.DataFrame) -> np.ndarray:
@@ -201,10 +203,17 @@ def summarise(
     sites = check_sites(sites)
     if not isinstance(network, Network):
         raise TypeError(f"`network` must be a Network from triangulate(), got {type(network).__name__}")
-    is_atom = sites["kind"] == "atom"
-    atoms = sites.loc[is_atom, ["x", "y"]].to_numpy(dtype=float)
+    return _summary(sites, network, r_max=r_max, dr=dr, region=region, pairs=pairs)
+
+
+def _summary(
+    sites: pd.DataFrame, network: Network, *, r_max: float, dr: float, region: tuple[float, float, float, float] | None, pairs: np.ndarray | None
+) -> dict[str, Any]:
+    """:func:`summarise` of checked input."""
+    is_atom = (sites["kind"] == "atom").to_numpy()
+    atoms = sites[["x", "y"]].to_numpy(dtype=float)[is_atom]
     r, g = pair_distribution(atoms, r_max=r_max, dr=dr, region=region)
-    length, angle = network.bonds["length"], network.angles["angle"]
+    length, angle = network.bonds["length"].to_numpy(), network.angles["angle"].to_numpy()
     fractions = ring_size_fractions(network.rings)
     degree, interior = coordination(network.bonds, network.rings, len(sites))
     inner = degree[interior]
@@ -214,10 +223,10 @@ def summarise(
         "n_centres": int((~is_atom).sum()),
         "n_bonds": len(network.bonds),
         "n_complete_rings": int(network.rings["complete"].sum()),
-        "bond_length_mean": float(length.mean()),
-        "bond_length_std": float(length.std(ddof=0)),
-        "angle_mean": float(angle.mean()),
-        "angle_std": float(angle.std(ddof=0)),
+        "bond_length_mean": float(length.mean()) if len(length) else float("nan"),
+        "bond_length_std": float(length.std()) if len(length) else float("nan"),
+        "angle_mean": float(angle.mean()) if len(angle) else float("nan"),
+        "angle_std": float(angle.std()) if len(angle) else float("nan"),
         **{f"ring_{size}": float(value) for size, value in fractions["fraction"].items()},
         **{f"ring_{size}_err": float(value) for size, value in fractions["error"].items()},
         "n_interior_atoms": int(interior.sum()),
@@ -299,9 +308,11 @@ def analyse_frames(
         :func:`ring_adjacency`), ``defects`` (as :func:`find_defects`) and ``summary`` (one row
         per frame, as :func:`summarise`), each with a leading ``frame`` column. Indices are
         row positions within the frame, ``sites[sites.frame == f].reset_index(drop=True)``,
-        also when sites outside the monolayer were left out.
+        also when sites outside the monolayer were left out. Rows of kind ``vacancy`` (empty
+        columns a species head found; inference puts them after each frame's atoms and
+        centres) are not triangulated.
     """
-    sites = check_sites(sites, one_frame=False)
+    sites = check_sites(sites[sites["kind"] != "vacancy"] if "kind" in sites.columns else sites, one_frame=False)
     if "frame" not in sites.columns:
         sites = sites.assign(frame=0)
     tables: dict[str, list[pd.DataFrame]] = {name: [] for name in FRAME_TABLES}
@@ -320,7 +331,7 @@ def analyse_frames(
             if monolayer is not None:
                 network = _rings_inside(network, part, monolayer[frame], check_positive(monolayer_sampling, "monolayer_sampling"))
             pairs = ring_pairs(network.rings)
-            record = summarise(part, network, r_max=r_max, dr=dr, region=region, pairs=pairs)
+            record = _summary(part, network, r_max=r_max, dr=dr, region=region, pairs=pairs)
         defects = find_defects(part, network.rings, network.bonds, pairs=pairs)
         site = defects["site"].to_numpy()
         network = renumbered(network, kept)
@@ -332,9 +343,10 @@ def analyse_frames(
             "defects": defects.assign(site=np.where(site >= 0, kept[np.maximum(site, 0)], -1)),
         }
         for name in tables:
-            tables[name].append(frame_tables[name].assign(frame=frame))
+            tables[name].append(frame_tables[name])
         summary.append({"frame": frame, **record})
-    result = {name: _frame_first(pd.concat(parts, ignore_index=True)) for name, parts in tables.items()}
+    frames = [record["frame"] for record in summary]
+    result = {name: _with_frames(parts, frames) for name, parts in tables.items()}
     result["summary"] = pd.DataFrame(summary)
     return result
 
@@ -416,8 +428,11 @@ def _rings_inside(network: Network, sites: pd.DataFrame, mask: np.ndarray, sampl
     return Network(bonds=network.bonds, angles=network.angles, rings=rings.assign(complete=complete))
 
 
-def _frame_first(table: pd.DataFrame) -> pd.DataFrame:
-    return table[["frame", *table.columns.drop("frame")]]
+def _with_frames(parts: list[pd.DataFrame], frames: list) -> pd.DataFrame:
+    """One table of the frames' ``parts``, with a leading ``frame`` column (one copy of the rows, not two)."""
+    table = pd.concat(parts, ignore_index=True)
+    table.insert(0, "frame", np.repeat(np.asarray(frames), [len(part) for part in parts]))
+    return table
 
 
 def _check_points(xy: np.ndarray) -> np.ndarray:

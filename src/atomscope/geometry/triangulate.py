@@ -16,7 +16,7 @@ import pandas as pd
 from scipy.spatial import Delaunay, QhullError, cKDTree
 
 from atomscope._shared.validation import check_positive
-from atomscope.geometry._graph import MAX_RING_GAP, cyclic_next, distance_to_edge, first_shell, flat_members, members_column, pair_codes, ring_table, sort_by_azimuth
+from atomscope.geometry._graph import MAX_RING_GAP, cyclic_next, detected_twice, distance_to_edge, first_shell, flat_members, members_column, pair_codes, ring_table, sort_by_azimuth
 from atomscope.geometry.faces import face_bonds, face_rings
 from atomscope.io import DETECTED_KINDS
 
@@ -88,7 +88,8 @@ def triangulate(
     max_coordination : int
         An atom with more neighbours in the first shell is a spurious detection (inside a
         ring it reaches most of the ring's atoms): it gets no bonds and is in no ring (default 5: carbon bonds to 4 at most; a false
-        detection within 0.4 Å of a hexagon centre has all 6 ring atoms in reach).
+        detection within 0.4 Å of a hexagon centre has all 6 ring atoms in reach). Of two
+        atoms closer than 0.6 typical bonds (one atom found twice), the later row is spurious too.
     max_ring_size : int
         Faces only: larger faces (pores, holes) are incomplete rings (default 12).
 
@@ -139,15 +140,18 @@ def triangulate(
     is_atom = (sites["kind"] == "atom").to_numpy()
     bond_factor = check_positive(bond_factor, "bond_factor")
     if rings == "centres" or (rings == "auto" and not is_atom.all()):
-        crowded, shell = _first_shell_of_atoms(xy, is_atom, bond_factor, int(max_coordination))
-        kept = np.flatnonzero(~crowded)
+        spurious, shell = _spurious_atoms(xy, is_atom, bond_factor, int(max_coordination))
+        kept = np.flatnonzero(~spurious)
         bonds, ring_rows = _centre_network(xy[kept], is_atom[kept], min_bond, max_bond, shell, region)
         return renumbered(Network(bonds=bonds, angles=angle_table(xy[kept], bonds), rings=ring_rows), kept)
     atoms = np.flatnonzero(is_atom)
     if len(atoms) < 3:
         raise ValueError(f"`sites` needs at least 3 atoms to find rings as faces, got {len(atoms)}")
-    owner, other = _half_edges(delaunay(xy[atoms]))
-    i, j = face_bonds(xy[atoms], owner, other, min_bond=min_bond, max_bond=max_bond, bond_factor=bond_factor, max_coordination=int(max_coordination))
+    options = dict(min_bond=min_bond, max_bond=max_bond, bond_factor=bond_factor, max_coordination=int(max_coordination))
+    i, j, twice = face_bonds(xy[atoms], *_half_edges(delaunay(xy[atoms])), **options)
+    if twice.any():  # again without the second detections, which took Delaunay edges of the first
+        atoms = atoms[~twice]
+        i, j, _ = face_bonds(xy[atoms], *_half_edges(delaunay(xy[atoms])), **options)
     ring_rows, kept = face_rings(xy, atoms[i], atoms[j], region=region, max_ring_size=int(max_ring_size))
     bonds = bond_table(xy, atoms[i[kept]], atoms[j[kept]])
     return Network(bonds=bonds, angles=angle_table(xy, bonds), rings=ring_rows)
@@ -189,9 +193,10 @@ def check_region(
     return xmin, xmax, ymin, ymax
 
 
-def _first_shell_of_atoms(xy: np.ndarray, is_atom: np.ndarray, factor: float, max_coordination: int) -> tuple[np.ndarray, float]:
-    """The first shell's edge [Å] among the atoms (:func:`first_shell`), and the mask of the atoms
-    with more than ``max_coordination`` other atoms within it (spurious detections); one KD-tree."""
+def _spurious_atoms(xy: np.ndarray, is_atom: np.ndarray, factor: float, max_coordination: int) -> tuple[np.ndarray, float]:
+    """The mask of spurious detections and the first shell's edge [Å] among the atoms
+    (:func:`first_shell`); one KD-tree. Spurious are the atoms with more than ``max_coordination``
+    other atoms within the shell, and the second detections of atoms found twice (:func:`detected_twice`)."""
     crowded = np.zeros(len(xy), dtype=bool)
     atoms = np.flatnonzero(is_atom)
     k = min(4, len(atoms))
@@ -203,8 +208,9 @@ def _first_shell_of_atoms(xy: np.ndarray, is_atom: np.ndarray, factor: float, ma
     distance, _ = tree.query(xy[atoms[probe]], k=k)
     cutoff = first_shell(np.repeat(np.arange(len(probe)), k - 1), distance[:, 1:].ravel(), factor)
     pairs = tree.query_pairs(cutoff, output_type="ndarray")
+    i, j = atoms[pairs[:, 0]], atoms[pairs[:, 1]]
     crowded[atoms] = np.bincount(pairs.ravel(), minlength=len(atoms)) > max_coordination
-    return crowded, cutoff
+    return crowded | detected_twice(i, j, np.hypot(*(xy[j] - xy[i]).T), cutoff / factor, len(xy)), cutoff
 
 
 def renumbered(network: Network, kept: np.ndarray) -> Network:
@@ -247,14 +253,17 @@ def _centre_network(xy, is_atom, min_bond, max_bond, shell, region) -> tuple[pd.
     on_hull = np.zeros(len(xy), dtype=bool)
     on_hull[tri.convex_hull.ravel()] = True
     keep = (owner < other) & is_atom[owner] & is_atom[other]
-    bonds = bond_table(xy, owner[keep], other[keep])
-    bonds = bonds[(bonds["length"] >= min_bond) & (bonds["length"] <= max_bond)].reset_index(drop=True)
+    i, j = owner[keep], other[keep]
+    length = np.hypot(*(xy[j] - xy[i]).T)
+    keep = (length >= min_bond) & (length <= max_bond)
+    i, j, length = i[keep], j[keep], length[keep]
     rings = _centre_rings(xy, is_atom, owner, other, on_hull, region, shell)
     if not is_atom.all():
         complete = np.zeros(len(xy), dtype=bool)
-        complete[rings.loc[rings["complete"], "centre"].to_numpy()] = True
-        bonds = bonds[_borders_ring(tri, complete, is_atom, bonds, len(xy))].reset_index(drop=True)
-    return bonds, rings
+        complete[rings["centre"].to_numpy()[rings["complete"].to_numpy()]] = True
+        keep = _borders_ring(tri, complete, is_atom, i, j, len(xy))
+        i, j, length = i[keep], j[keep], length[keep]
+    return pd.DataFrame({"i": i, "j": j, "length": length}), rings
 
 
 def _centre_rings(xy, is_atom, owner, other, on_hull, region, max_side) -> pd.DataFrame:
@@ -274,8 +283,8 @@ def _centre_rings(xy, is_atom, owner, other, on_hull, region, max_side) -> pd.Da
     return rings
 
 
-def _borders_ring(tri: Delaunay, complete: np.ndarray, is_atom: np.ndarray, bonds: pd.DataFrame, n: int) -> np.ndarray:
-    """Mask of the bonds that are the side opposite a complete ring's centre in a Delaunay triangle."""
+def _borders_ring(tri: Delaunay, complete: np.ndarray, is_atom: np.ndarray, i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
+    """Mask of the bonds ``i``-``j`` that are the side opposite a complete ring's centre in a Delaunay triangle."""
     simplices = tri.simplices.astype(np.int64)
     codes = []
     for k in range(3):  # the side opposite vertex k of every triangle whose vertex k is a complete centre
@@ -283,7 +292,7 @@ def _borders_ring(tri: Delaunay, complete: np.ndarray, is_atom: np.ndarray, bond
         side = complete[simplices[:, k]] & is_atom[a] & is_atom[b]
         codes.append(pair_codes(a[side], b[side], n))
     bordered = np.sort(np.concatenate(codes))  # duplicates do no harm to searchsorted
-    code = pair_codes(bonds["i"].to_numpy(), bonds["j"].to_numpy(), n)
+    code = pair_codes(i, j, n)
     at = np.minimum(np.searchsorted(bordered, code), max(len(bordered) - 1, 0))
     return (bordered[at] == code) if len(bordered) else np.zeros(len(code), dtype=bool)
 

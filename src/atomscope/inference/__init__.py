@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atomscope.inference.predict import MIN_SIDE_PX, analyse_micrograph, check_micrograph, lattice_evidence, maps_attrs
+from atomscope.inference.predict import MIN_SIDE_PX, analyse_micrograph, check_micrograph, lattice_evidence, map_names, maps_attrs
 from atomscope.inference.readers import SUPPORTED_EXTENSIONS, Micrograph, read_micrograph
 from atomscope.inference.tiling import predict_tiled
 
@@ -11,6 +11,7 @@ __all__ = [
     "analyse_micrograph",
     "check_micrograph",
     "lattice_evidence",
+    "map_names",
     "maps_attrs",
     "Micrograph",
     "SUPPORTED_EXTENSIONS",

@@ -19,6 +19,7 @@ from atomscope.inference.readers import Micrograph
 from atomscope.inference.tiling import predict_tiled
 from atomscope.io import ImageGrid, ModelSpec, check_pixel_size
 from atomscope.labels import KIND_CHANNELS, MONOLAYER, find_peaks
+from atomscope.labels.classes import classify_sites, empty_sites, softmax
 
 __all__ = [
     "MIN_SIDE_PX",
@@ -27,6 +28,7 @@ __all__ = [
     "check_micrograph",
     "detect_sites",
     "lattice_evidence",
+    "map_names",
     "maps_attrs",
     "predict_maps",
     "rescale_to_sampling",
@@ -86,6 +88,25 @@ def site_species(spec: ModelSpec) -> dict[str, str]:
     return labels
 
 
+def map_names(spec: ModelSpec) -> list[str]:
+    """The name of each output map: the head's name for heat maps and masks, ``<head>:<class>``
+    for each class of a classes head (e.g. ``species:Mo``; its map holds that class's probability)."""
+    names = []
+    for head in spec.heads:
+        names += [f"{head.name}:{c.name}" for c in head.classes] if head.kind == "classes" else [head.name]
+    return names
+
+
+def _head_classes(spec: ModelSpec) -> tuple[slice, list[str]] | None:
+    """Output channels and class names of the model's classes head; None without one."""
+    start = 0
+    for head in spec.heads:
+        if head.kind == "classes":
+            return slice(start, start + head.channels), [c.name for c in head.classes]
+        start += head.channels
+    return None
+
+
 def predict_maps(
     frame: np.ndarray,
     sampling: float,
@@ -121,8 +142,11 @@ def predict_maps(
                 total = total + (y.flip(-1) if flip else y)
         return (total / 8).cpu().numpy()
 
-    maps = predict_tiled(image, forward, tile=tile_px, overlap=overlap_px)
-    return image, maps.astype(np.float32)
+    maps = predict_tiled(image, forward, tile=tile_px, overlap=overlap_px).astype(np.float32)
+    classes = _head_classes(spec)
+    if classes is not None:  # class logits to probabilities, after tiling and averaging
+        maps[classes[0]] = softmax(maps[classes[0]])
+    return image, maps
 
 
 def detect_sites(
@@ -134,6 +158,7 @@ def detect_sites(
     threshold: float,
     min_distance: float,
     species: Mapping[str, str] | None = None,
+    classes: tuple[slice, Sequence[str]] | None = None,
 ) -> pd.DataFrame:
     """Sites from heat maps (K, H, W) at ``model_sampling``, as rows of the sites contract.
 
@@ -141,6 +166,11 @@ def detect_sites(
     ORIGINAL image (sampling ``image_sampling`` [Å/px]), ready to overlay. ``min_distance``
     is in Å. ``in_monolayer`` is the monolayer map at the site (nearest pixel) >= 0.5 for
     models with a ``monolayer`` head, missing (<NA>) for the others.
+
+    With ``classes`` (the channels of a classes head's probability maps and its class names),
+    every atom's ``species`` is its most probable atom class and ``p_<class>`` its mean
+    probabilities (:func:`atomscope.labels.classes.classify_sites`); empty columns of the
+    ``vacancy`` class are added as rows of kind ``vacancy`` after the atoms and centres.
     """
     check_positive(min_distance, "min_distance")
     tables = []
@@ -164,6 +194,8 @@ def detect_sites(
             )
         )
     sites = pd.concat(tables, ignore_index=True)
+    if classes is not None:
+        sites = _with_species(sites, maps[classes[0]], list(classes[1]), model_sampling, image_sampling, min_distance)
     if MONOLAYER in target_names:
         mask = maps[list(target_names).index(MONOLAYER)] >= 0.5
         rows, cols = ImageGrid(mask.shape, model_sampling).nearest_pixel(sites["x"], sites["y"])
@@ -171,6 +203,22 @@ def detect_sites(
     else:
         sites["in_monolayer"] = pd.array([pd.NA] * len(sites), dtype="boolean")
     return sites
+
+
+def _with_species(
+    sites: pd.DataFrame, probs: np.ndarray, classes: list[str], model_sampling: float, image_sampling: float, min_distance: float
+) -> pd.DataFrame:
+    """Sites with the species of their atoms and the vacancies of the class maps (C, H, W) appended."""
+    atoms = (sites["kind"] == "atom").to_numpy()
+    labelled = classify_sites(probs, sites.loc[atoms, ["x", "y"]].to_numpy() / model_sampling, classes, model_sampling)
+    sites = sites.copy()
+    for column in labelled.columns:
+        sites[column] = "" if column == "species" else np.nan
+        sites.loc[atoms, column] = labelled[column].to_numpy()
+    empty = empty_sites(probs, classes, model_sampling, min_distance=min_distance)
+    x, y = empty["x_px"].to_numpy(float) * model_sampling, empty["y_px"].to_numpy(float) * model_sampling
+    vacancies = empty.drop(columns=["x_px", "y_px"]).assign(kind="vacancy", x_px=x / image_sampling, y_px=y / image_sampling, x=x, y=y)
+    return pd.concat([sites, vacancies[sites.columns]], ignore_index=True) if len(vacancies) else sites
 
 
 def analyse_micrograph(
@@ -202,12 +250,13 @@ def analyse_micrograph(
         )
         sites = detect_sites(
             heat,
-            target_names=spec.head_names,
+            target_names=map_names(spec),
             model_sampling=spec.pixel_size,
             image_sampling=micrograph.sampling,
             threshold=config["threshold"],
             min_distance=config["min_distance"],
             species=site_species(spec),
+            classes=_head_classes(spec),
         )
         images.append(image)
         maps.append(heat)
@@ -273,6 +322,6 @@ def maps_attrs(micrograph: Micrograph, spec: ModelSpec, maps: np.ndarray, model:
         "model_grid": ImageGrid(maps.shape[-2:], spec.pixel_size).to_attrs(),
         "pixel_size": micrograph.pixel_size_record(),
         "channel_names": spec.channel_names,
-        "target_names": spec.head_names,
+        "target_names": map_names(spec),
         "source": str(micrograph.path),
     }

@@ -10,12 +10,16 @@ from atomscope.report.figures import (
     summary_figure,
     summary_table,
 )
+from atomscope.report.species import minority_sites, species_counts, species_figure
 
 __all__ = [
     "learning_curve_figure",
+    "minority_sites",
     "model_card",
     "motif_figure",
     "network_maps_figure",
+    "species_counts",
+    "species_figure",
     "overlay_figure",
     "statistics_figure",
     "summary_figure",

@@ -226,7 +226,8 @@ def _graphene(config: Mapping[str, Any], rng: np.random.Generator) -> tuple[Shee
 
 def _tmd_model(material: str, config: Mapping[str, Any], rng: np.random.Generator):
     """TMD monolayer, MoS2 on graphene or twisted bilayer MoS2: sites, cell, defects, twist [deg], top-layer strain."""
-    cell, spec = tuple(config["cell"]), config["tmd"]
+    cell = tuple(config["cell"])
+    spec = {**config["tmd"], **config["tmd"].get("materials", {}).get(material, {})}  # this material's own fractions win
     options = {k: spec[k] for k in ("chalcogen_vacancy", "chalcogen_double_vacancy", "metal_vacancy", "substitutions")}
     if material in TMDS:
         with _config_key("cell"):

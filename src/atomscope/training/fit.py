@@ -13,9 +13,11 @@ import torch
 from atomscope.config import defaults, with_defaults
 from atomscope.io import Head, HeadClass, ImageGrid, InputChannel, ModelSpec, Recipe, config_hash
 from atomscope.labels import KIND_CHANNELS, MONOLAYER, SPECIES_PREFIX, channel_sites, sites_in_view
+from atomscope.labels.classes import SPECIES_HEAD, head_layout
 from atomscope.nets import ARCHITECTURE_ARGS, build_network
 from atomscope.training.dataset import CropDataset, ShardIndex, read_images
 from atomscope.training.distributed import join_world, rank_crops, rank_images, wrap
+from atomscope.training.losses import head_loss
 from atomscope.training.loop import evaluate, seed_torch, train
 
 __all__ = ["fit", "model_heads", "input_channels"]
@@ -27,21 +29,31 @@ _NOT_SCORES = {"step", "train_loss", "seconds"}
 def model_heads(target_names: list[str], sites: pd.DataFrame) -> tuple[Head, ...]:
     """The output heads of a network trained on ``target_names``, with the elements each stands for.
 
-    The species come from the training structures themselves: a heat-map head's class holds
-    the elements of the atoms it marks (every atom of the material for ``atoms``, the atoms
-    of the species class for ``species:<class>``), so a MoS2 model's atoms stand for Mo and S
-    and its ``species:S2`` head for S. Centres, vacancies and the monolayer mask hold none.
+    Peak targets (atoms, centres) are heat-map heads, the monolayer a mask head, in target
+    order; species targets (``species:<class>``) make one classes head, ``species``:
+    background, then the classes (:func:`atomscope.labels.classes.head_layout`). The species
+    come from the training structures themselves: a class holds the elements of the atoms it
+    marks (every atom of the material for ``atoms``, the atoms of its species class for a
+    species class), so a MoS2 model's atoms stand for Mo and S and its class S2 for S.
+    Centres, vacancies, the background and the monolayer mask hold none.
     """
+    peaks, species, classes = head_layout(target_names)
     heads = []
-    for name in target_names:
+    for name in [target_names[k] for k in peaks]:
         if name == MONOLAYER:
             heads.append(Head(name, "mask", (HeadClass(MONOLAYER),)))
             continue
-        marked = sites[channel_sites(sites, name) & (sites["kind"] == "atom")]
-        elements = tuple(sorted(set(marked["element"])))
-        cls = KIND_CHANNELS[name] if name in KIND_CHANNELS else name[len(SPECIES_PREFIX) :]
-        heads.append(Head(name, "heatmap", (HeadClass(cls, elements),)))
+        heads.append(Head(name, "heatmap", (HeadClass(KIND_CHANNELS[name], _elements(sites, name)),)))
+    if species:
+        members = [HeadClass(classes[0])] + [HeadClass(c, _elements(sites, SPECIES_PREFIX + c)) for c in classes[1:]]
+        heads.append(Head(SPECIES_HEAD, "classes", tuple(members)))
     return tuple(heads)
+
+
+def _elements(sites: pd.DataFrame, name: str) -> tuple[str, ...]:
+    """The elements of the atoms that target ``name`` marks, sorted."""
+    marked = sites[channel_sites(sites, name) & (sites["kind"] == "atom")]
+    return tuple(sorted(set(marked["element"])))
 
 
 def input_channels(channel_names: list[str], simulation: Mapping[str, Any] | None) -> tuple[InputChannel, ...]:
@@ -124,7 +136,8 @@ def fit(
     val_sampling = index.sampling[val_numbers]
     truth = _validation_truth(sites, models, index.model[val_numbers], index.shape[-2:], val_sampling, target_names)
     seed_torch(config["seed"])
-    net = build_network(config["architecture"], index.shape[0], len(target_names)).to(device)
+    heads = model_heads(target_names, sites)
+    net = build_network(config["architecture"], index.shape[0], sum(h.channels for h in heads)).to(device)
     data_config = dict(index.attrs.get("config", {}) if data_config is None else data_config)
     crops = CropDataset(
         index, rank_images(index, train_numbers, world), normalisation=normalisation, crop_px=config["crop_px"], seed=config["seed"],
@@ -164,13 +177,14 @@ def fit(
         checkpoint_every=config["checkpoint_every"],
         world=world,
         run_key=config_hash({"training": config, "data": data_config, "shards": [Path(p).name for p in index.paths]}),
+        loss_fn=head_loss(target_names, config["class_weight"]),
     )
     kind = config["architecture"]["kind"]
     spec = ModelSpec(
         architecture=kind,
         architecture_args={key: config["architecture"][key] for key in ARCHITECTURE_ARGS[kind]},
         input_channels=input_channels(list(index.attrs["channel_names"]), data_config.get("simulation")),
-        heads=model_heads(target_names, sites),
+        heads=heads,
         pixel_size=float(np.mean(index.sampling[train_numbers])),
         normalisation=normalisation,
         recipe=Recipe(preset=preset, data_hash=config_hash(data_config) if data_config else None, training=dict(config)),

@@ -16,13 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping
 
-import pandas as pd
 import torch
-import torch.distributed as dist
 
-from atomscope.io import read_table, read_table_meta, write_model, write_table
-from atomscope.training.dataset import index_shards
-from atomscope.training.fit import fit
+from atomscope.training.files import train_files
 
 __all__ = ["launch", "run_job", "checkpoint_path"]
 
@@ -38,22 +34,10 @@ def run_job(job: Mapping[str, Any], processes: int = 1) -> None:
     """Train as ``job`` says in this process (one of ``processes``: each takes its share of the
     job's CPU threads); rank 0 writes the model and metrics and removes the checkpoint."""
     torch.set_num_threads(max(1, job["threads"] // processes))
-    cfg = job["training"]
-    index = index_shards(job["images"])
-    sites = pd.concat([read_table(p) for p in job["sites"]], ignore_index=True)
-    models = pd.concat([read_table(p) for p in job["models"]], ignore_index=True)
-    # the sections that made the data, as the shards recorded them: structures, simulation, dataset
-    data_config = {**read_table_meta(job["sites"][0])["config"], **index.attrs.get("config", {})}
-    log.info("training on %d images of %s px", len(index), index.shape[-2:])
-    checkpoint = checkpoint_path(job)
-    net, spec, metrics = fit(index, sites, models, cfg, data_config=data_config, preset=job["preset"], checkpoint=checkpoint)
-    if dist.is_initialized() and dist.get_rank() != 0:
-        return
-    write_model(job["model"], net, spec, config={"training": cfg})
-    units = {"seconds": "s", "atoms_rmse": "Å", "centres_rmse": "Å"}
-    write_table(metrics, job["metrics"], config={"training": cfg}, units=units)
-    checkpoint.unlink(missing_ok=True)
-    log.info("heads %s; final validation: %s", {h.name: h.classes[0].species for h in spec.heads}, metrics.iloc[-1].to_dict())
+    train_files(
+        job["images"], job["sites"], job["models"], job["training"],
+        model_path=job["model"], metrics_path=job["metrics"], preset=job["preset"],
+    )  # fmt: skip
 
 
 def launch(job: Mapping[str, Any], processes: int) -> None:

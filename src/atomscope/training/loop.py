@@ -20,6 +20,7 @@ from torch import nn
 from tqdm import tqdm
 
 from atomscope.labels import detection_scores, find_peaks
+from atomscope.labels.classes import EMPTY_CLASSES, classify_sites, empty_sites, head_layout, softmax
 from atomscope.training.distributed import World, mean_over_ranks
 
 __all__ = ["seed_torch", "train", "evaluate", "predict_images", "warmup_cosine"]
@@ -60,22 +61,35 @@ def evaluate(
     """Detection scores per target channel, pooled over the validation images.
 
     ``truth[i][name]`` holds the true (x, y) [Å] of image i for target ``name``; channels
-    without truth (e.g. a monolayer mask) are not scored. ``min_distance`` and
-    ``match_radius`` are in Å.
+    without truth (e.g. a monolayer mask) are not scored. Species targets (``species:<class>``)
+    are scored through the classes head: an atom found by the atoms head counts for the
+    class it is given (:func:`atomscope.labels.classes.classify_sites`), a vacancy is a peak
+    of its class map. ``min_distance`` and ``match_radius`` are in Å.
     """
     maps = predict_images(net, images, device=device)
+    peak_targets, species_targets, classes = head_layout(target_names)
+    detected: dict[str, list[np.ndarray]] = {}
+    for i, s in enumerate(sampling):
+        # offset each image so that matches never pair sites of different images
+        offset = np.array([0.0, i * 1e4])
+        found = {}
+        for j, k in enumerate(peak_targets):
+            found[target_names[k]] = find_peaks(maps[i, j], min_distance_px=max(1, int(min_distance / s)), threshold=threshold)
+        if species_targets:
+            probs = softmax(maps[i, len(peak_targets) :])
+            atoms = found["atoms"]
+            species = classify_sites(probs, atoms[["x_px", "y_px"]].to_numpy(), classes, s)["species"].to_numpy()
+            empty = empty_sites(probs, classes, s, min_distance=min_distance)
+            for c in classes[1:]:
+                table = empty[empty["species"] == c] if c in EMPTY_CLASSES else atoms[species == c]
+                found[f"species:{c}"] = table
+        for name, peaks in found.items():
+            if name in truth[i]:
+                detected.setdefault(name, []).append(peaks[["x_px", "y_px"]].to_numpy() * s + offset)
     scores: dict[str, float] = {}
-    for k, name in enumerate(target_names):
-        if name not in truth[0]:
-            continue
-        detected, true = [], []
-        for i, s in enumerate(sampling):
-            peaks = find_peaks(maps[i, k], min_distance_px=max(1, int(min_distance / s)), threshold=threshold)
-            # offset each image so that matches never pair sites of different images
-            offset = np.array([0.0, i * 1e4])
-            detected.append(peaks[["x_px", "y_px"]].to_numpy() * s + offset)
-            true.append(np.asarray(truth[i][name]).reshape(-1, 2) + offset)
-        result = detection_scores(np.concatenate(detected), np.concatenate(true), radius=match_radius)
+    for name, positions in detected.items():
+        true = [np.asarray(truth[i][name]).reshape(-1, 2) + np.array([0.0, i * 1e4]) for i in range(len(sampling))]
+        result = detection_scores(np.concatenate(positions), np.concatenate(true), radius=match_radius)
         scores.update({f"{name}_{key}": value for key, value in result.items()})
     return scores
 
@@ -107,9 +121,11 @@ def train(
     checkpoint_every: int = 500,
     run_key: str = "",
     weight_decay: float = 1e-4,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     world: World | None = None,
 ) -> list[dict[str, Any]]:
-    """AdamW on the mean squared error between predicted and target maps, with warm-up and cosine decay.
+    """AdamW on ``loss_fn(prediction, target)`` (default: the mean squared error between
+    predicted and target maps), with warm-up and cosine decay.
 
     ``batches(start)`` yields the (image, target) batches of steps ``start`` + 1, ``start`` + 2,
     ... (e.g. a DataLoader over :class:`.CropDataset` from crop ``start * batch_size``). Every
@@ -138,7 +154,7 @@ def train(
     start, rows, losses, spent = state["step"], state["rows"], state["losses"], state["seconds"]
     if start:
         log.info("resuming from step %d of %d (%s)", start, steps, checkpoint)
-    loss_fn = nn.MSELoss()
+    loss_fn = loss_fn or nn.MSELoss()
     amp = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     began = time.perf_counter() - spent
     last_step, last_time = start, time.perf_counter()
