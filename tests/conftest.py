@@ -1,7 +1,9 @@
-"""Shared fixtures: paths to the project and to the real microscope data in ../shared/data."""
+"""Shared fixtures: paths to the project and to the real microscope data in ../shared/data; small
+simulated shards for training tests."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -18,16 +20,52 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+#: Simulation config of a small ADF-STEM (convolution) MoS2 shard with monolayer and species targets.
+MOS2_STEM = {
+    "mode": "stem_convolution",
+    "image_size_px": 64,
+    "sampling": 0.15,
+    "defocus": 0.0,
+    "Cs": 0.0,
+    "semiangle_cutoff": 30.0,
+    "dose": 1e6,
+    "targets": {"monolayer": True, "species": ["Mo", "S2"]},
+}
+
+
 @pytest.fixture
 def mos2_stem() -> dict:
-    """Simulation config of a small ADF-STEM (convolution) MoS2 shard with monolayer and species targets."""
-    return {
-        "mode": "stem_convolution",
-        "image_size_px": 64,
-        "sampling": 0.15,
-        "defocus": 0.0,
-        "Cs": 0.0,
-        "semiangle_cutoff": 30.0,
-        "dose": 1e6,
-        "targets": {"monolayer": True, "species": ["Mo", "S2"]},
-    }
+    """:data:`MOS2_STEM`, a copy each test may change."""
+    return copy.deepcopy(MOS2_STEM)
+
+
+@pytest.fixture
+def mos2_shards(tmp_path_factory, mos2_stem):
+    """Two simulated MoS2 ADF-STEM shards on disk (3 images each) with their structures."""
+    return _mos2_shards(tmp_path_factory, mos2_stem)
+
+
+@pytest.fixture(scope="module")
+def mos2_shards_module(tmp_path_factory):
+    """:func:`mos2_shards`, made once for a test module."""
+    return _mos2_shards(tmp_path_factory, MOS2_STEM)
+
+
+def _mos2_shards(tmp_path_factory, mos2_stem):
+    import pandas as pd
+
+    from atomscope._shared.seeding import stage_rng
+    from atomscope.io import write_arrays
+    from atomscope.simulation.microscope import shard_attrs, simulate_shard
+    from atomscope.structures.materials import build_shard
+
+    folder = tmp_path_factory.mktemp("shards")
+    paths, all_sites, all_models = [], [], []
+    for shard in range(2):
+        sites, models = build_shard({"material": "MoS2", "cell": [20.0, 20.0]}, n_models=3, first_model=3 * shard, rng=stage_rng(0, "structures", shard))
+        arrays, _ = simulate_shard(sites, models, mos2_stem, stage_rng(0, "simulation", shard))
+        paths.append(folder / f"{shard}.h5")
+        write_arrays(paths[-1], arrays, attrs=shard_attrs(mos2_stem))
+        all_sites.append(sites)
+        all_models.append(models)
+    return paths, pd.concat(all_sites, ignore_index=True), pd.concat(all_models, ignore_index=True)

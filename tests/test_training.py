@@ -96,26 +96,6 @@ def test_resunet_learns_to_mark_bright_spots():
     assert s["f1"] > 0.9
 
 
-@pytest.fixture
-def mos2_shards(tmp_path_factory, mos2_stem):
-    """Two simulated MoS2 ADF-STEM shards on disk (3 images each) with their structures."""
-    from atomscope._shared.seeding import stage_rng
-    from atomscope.io import write_arrays
-    from atomscope.simulation.microscope import shard_attrs, simulate_shard
-    from atomscope.structures.materials import build_shard
-
-    folder = tmp_path_factory.mktemp("shards")
-    paths, all_sites, all_models = [], [], []
-    for shard in range(2):
-        sites, models = build_shard({"material": "MoS2", "cell": [20.0, 20.0]}, n_models=3, first_model=3 * shard, rng=stage_rng(0, "structures", shard))
-        arrays, _ = simulate_shard(sites, models, mos2_stem, stage_rng(0, "simulation", shard))
-        paths.append(folder / f"{shard}.h5")
-        write_arrays(paths[-1], arrays, attrs=shard_attrs(mos2_stem))
-        all_sites.append(sites)
-        all_models.append(models)
-    return paths, pd.concat(all_sites, ignore_index=True), pd.concat(all_models, ignore_index=True)
-
-
 _TINY = {
     "architecture": {"kind": "resunet", "base_channels": 4, "depth": 2},
     "steps": 3,

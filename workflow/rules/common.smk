@@ -20,6 +20,9 @@ def load_samples(path):
 
 
 SAMPLES = load_samples(config["samples"])
+# the sheet's rows as dicts: the input and params functions below run once per job, and a dict
+# lookup costs a microsecond where SAMPLES.loc costs a hundred (40,000 calls for 10,000 samples)
+ROWS = SAMPLES.to_dict("index")
 
 
 wildcard_constraints:
@@ -67,19 +70,19 @@ def shard_spec(wildcards):
 
 
 def sample_image(wildcards):
-    return SAMPLES.loc[wildcards.sample, "path"]
+    return ROWS[wildcards.sample]["path"]
 
 
 def sample_pixel_size(wildcards):
-    return SAMPLES.loc[wildcards.sample, "pixel_size"]
+    return ROWS[wildcards.sample]["pixel_size"]
 
 
 def sample_truth(wildcards):
-    return SAMPLES.loc[wildcards.sample, "truth"]
+    return ROWS[wildcards.sample]["truth"]
 
 
 def samples_with_truth():
-    return [s for s in SAMPLES.index if SAMPLES.loc[s, "truth"] is not None]
+    return [s for s, row in ROWS.items() if row["truth"] is not None]
 
 
 MODEL = config["training"]["model"]
@@ -91,7 +94,7 @@ def sample_model(wildcards):
     file), else `training.model`: the shipped model of that name if there is one (no training
     job), else the model the train rule makes. Retrain a shipped model by asking for its
     results/models/{name}/model.safetensors."""
-    named = SAMPLES.loc[wildcards.sample, "model"]
+    named = ROWS[wildcards.sample]["model"]
     if named is not None:
         return str(resolve_model(named))
     if MODEL in SHIPPED:

@@ -2,6 +2,7 @@
 
 from atomscope.training.dataset import CropDataset, ShardIndex, augment, index_shards, read_images, standardise
 from atomscope.training.fit import fit
+from atomscope.training.launch import launch, run_job
 from atomscope.training.loop import evaluate, train
 
 __all__ = [
@@ -11,7 +12,9 @@ __all__ = [
     "evaluate",
     "fit",
     "index_shards",
+    "launch",
     "read_images",
+    "run_job",
     "standardise",
     "train",
 ]

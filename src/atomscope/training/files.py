@@ -10,6 +10,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 import torch
+import torch.distributed as dist
 
 from atomscope.io import ModelSpec, read_table, read_table_meta, write_model, write_table
 from atomscope.training.dataset import index_shards
@@ -37,6 +38,7 @@ def train_files(
     A checkpoint (``checkpoint.pt`` beside the model; not an output, so a scheduler that
     deletes failed outputs keeps it) lets a killed run resume where it stopped, and is
     removed when the model is written. ``training`` is the ``training`` config section.
+    Under torchrun (several processes, :mod:`atomscope.training.distributed`) only rank 0 writes.
     """
     index = index_shards(list(images))
     site_table = pd.concat([read_table(p) for p in sites], ignore_index=True)
@@ -48,6 +50,8 @@ def train_files(
     net, spec, metrics = fit(
         index, site_table, model_table, training, device=device, data_config=data_config, preset=preset, checkpoint=checkpoint
     )
+    if dist.is_initialized() and dist.get_rank() != 0:
+        return spec, metrics
     write_model(model_path, net, spec, config={"training": dict(training)})
     units = {"seconds": "s", **{c: "Å" for c in metrics.columns if c.endswith("_rmse")}}
     write_table(metrics, metrics_path, config={"training": dict(training)}, units=units)

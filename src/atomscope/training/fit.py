@@ -14,8 +14,9 @@ from atomscope.config import defaults, with_defaults
 from atomscope.io import Head, HeadClass, ImageGrid, InputChannel, ModelSpec, Recipe, config_hash
 from atomscope.labels import KIND_CHANNELS, MONOLAYER, SPECIES_PREFIX, channel_sites, sites_in_view
 from atomscope.labels.classes import SPECIES_HEAD, head_layout
-from atomscope.nets import ARCHITECTURE_ARGS, build_network, pick_device
+from atomscope.nets import ARCHITECTURE_ARGS, build_network
 from atomscope.training.dataset import CropDataset, ShardIndex, read_images
+from atomscope.training.distributed import join_world, rank_crops, rank_images, wrap
 from atomscope.training.losses import head_loss
 from atomscope.training.loop import evaluate, seed_torch, train
 
@@ -104,7 +105,8 @@ def fit(
     config : mapping
         The ``training`` config section.
     device : torch.device, optional
-        Default: CUDA when present, else CPU.
+        Default: CUDA when present, else CPU. Under torchrun each process trains on its GPU (or
+        the CPU) and its own shards, data-parallel (:mod:`atomscope.training.distributed`).
     data_config : mapping, optional
         The config sections that made the data (``structures``, ``simulation``, ``dataset``),
         hashed into the model's recipe; default: the config stored in the shards' ``attrs``.
@@ -124,7 +126,8 @@ def fit(
     metrics : DataFrame
         One row per evaluation.
     """
-    device = device or pick_device()
+    world = join_world(device)
+    device = world.device
     config = with_defaults(config, defaults("training"))
     validation, normalisation = config["validation"], config["normalisation"]
     train_numbers, val_numbers = index.split(validation["images"])
@@ -137,15 +140,15 @@ def fit(
     net = build_network(config["architecture"], index.shape[0], sum(h.channels for h in heads)).to(device)
     data_config = dict(index.attrs.get("config", {}) if data_config is None else data_config)
     crops = CropDataset(
-        index, train_numbers, normalisation=normalisation, crop_px=config["crop_px"], seed=config["seed"],
+        index, rank_images(index, train_numbers, world), normalisation=normalisation, crop_px=config["crop_px"], seed=config["seed"],
         length=config["steps"] * config["batch_size"], cache_mb=config["cache_mb"],
     )
 
     def batches(start: int) -> torch.utils.data.DataLoader:
-        """Batches from step ``start`` + 1 on: crops start * batch_size, ... in order."""
-        subset = torch.utils.data.Subset(crops, range(start * config["batch_size"], len(crops)))
+        """This process's batches from step ``start`` + 1 on: its share of crops start * batch_size, ... in order."""
+        subset = torch.utils.data.Subset(crops, rank_crops(start, config["steps"], config["batch_size"], world))
         return torch.utils.data.DataLoader(
-            subset, batch_size=config["batch_size"], shuffle=False, num_workers=config["workers"],
+            subset, batch_size=config["batch_size"] // world.size, shuffle=False, num_workers=config["workers"],
             pin_memory=device.type == "cuda", persistent_workers=False,
         )
 
@@ -163,7 +166,7 @@ def fit(
         )
 
     rows = train(
-        net,
+        wrap(net, world),
         batches,
         steps=config["steps"],
         learning_rate=config["learning_rate"],
@@ -172,6 +175,7 @@ def fit(
         device=device,
         checkpoint=checkpoint,
         checkpoint_every=config["checkpoint_every"],
+        world=world,
         run_key=config_hash({"training": config, "data": data_config, "shards": [Path(p).name for p in index.paths]}),
         loss_fn=head_loss(target_names, config["class_weight"]),
     )

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from atomscope.labels import detection_scores, find_peaks
 from atomscope.labels.classes import EMPTY_CLASSES, classify_sites, empty_sites, head_layout, softmax
+from atomscope.training.distributed import World, mean_over_ranks
 
 __all__ = ["seed_torch", "train", "evaluate", "predict_images", "warmup_cosine"]
 
@@ -121,6 +122,7 @@ def train(
     run_key: str = "",
     weight_decay: float = 1e-4,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    world: World | None = None,
 ) -> list[dict[str, Any]]:
     """AdamW on ``loss_fn(prediction, target)`` (default: the mean squared error between
     predicted and target maps), with warm-up and cosine decay.
@@ -128,7 +130,12 @@ def train(
     ``batches(start)`` yields the (image, target) batches of steps ``start`` + 1, ``start`` + 2,
     ... (e.g. a DataLoader over :class:`.CropDataset` from crop ``start * batch_size``). Every
     ``eval_every`` steps (and after the last) ``evaluate_fn(net)`` adds validation scores. On
-    CUDA the forward pass runs in bfloat16 (mixed precision).
+    CUDA the forward pass runs in bfloat16 (mixed precision; bfloat16 keeps float32's exponent
+    range, so no gradient scaling is needed). The log gives the steps per second.
+
+    With ``world`` (several processes), ``net`` is the DistributedDataParallel-wrapped network:
+    the training loss is averaged over the processes, every process validates the bare
+    network alike, and only rank 0 writes the checkpoint, which any number of processes resumes.
 
     With ``checkpoint`` (a file path), the weights, optimiser, schedule and the rows so far are
     written there every ``checkpoint_every`` steps, and a run that finds a checkpoint with the
@@ -138,16 +145,19 @@ def train(
     Returns one dict per evaluation with the step, the mean training loss since the previous
     evaluation, the seconds spent training so far and the scores.
     """
+    world = world or World(0, 1, device)
+    bare = getattr(net, "module", net)  # DistributedDataParallel wraps it; weights and validation use it bare
     net.to(device)
     optimiser = torch.optim.AdamW(net.parameters(), lr=learning_rate, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, warmup_cosine(steps))
-    state = _resume(checkpoint, run_key, net, optimiser, schedule)
+    state = _resume(checkpoint, run_key, bare, optimiser, schedule)
     start, rows, losses, spent = state["step"], state["rows"], state["losses"], state["seconds"]
     if start:
         log.info("resuming from step %d of %d (%s)", start, steps, checkpoint)
     loss_fn = loss_fn or nn.MSELoss()
     amp = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     began = time.perf_counter() - spent
+    last_step, last_time = start, time.perf_counter()
     progress = tqdm(total=steps, initial=start, desc="training", unit="step", file=sys.stderr, mininterval=30)
     step = start
     for x, y in batches(start):
@@ -166,20 +176,24 @@ def train(
         progress.update()
         progress.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
         if step % eval_every == 0 or step == steps:
-            row = {"step": step, "train_loss": float(np.mean(losses)), "seconds": time.perf_counter() - began}
-            row.update({k: float(v) for k, v in evaluate_fn(net).items()})
+            now = time.perf_counter()
+            rate = (step - last_step) / (now - last_time)
+            row = {"step": step, "train_loss": mean_over_ranks(float(np.mean(losses)), world), "seconds": now - began}
+            row.update({k: float(v) for k, v in evaluate_fn(bare).items()})
             rows.append(row)
             losses = []
             log.info(
-                "step %d/%d  loss %.5f  %s  %.1f s",
+                "step %d/%d  loss %.5f  %s  %.1f s  %.2f steps/s",
                 step,
                 steps,
                 row["train_loss"],
                 "  ".join(f"{k} {v:.3f}" for k, v in row.items() if k.endswith("_f1")),
                 row["seconds"],
+                rate,
             )
-        if checkpoint is not None and (step % checkpoint_every == 0) and step < steps:
-            _save(checkpoint, run_key, step, net, optimiser, schedule, rows, losses, time.perf_counter() - began)
+            last_step, last_time = step, time.perf_counter()
+        if checkpoint is not None and world.main and (step % checkpoint_every == 0) and step < steps:
+            _save(checkpoint, run_key, step, bare, optimiser, schedule, rows, losses, time.perf_counter() - began)
     progress.close()
     if step < steps:
         raise ValueError(f"the training data ran out after {step} of {steps} steps")
