@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from atomscope._shared.validation import check_image
@@ -26,11 +26,15 @@ def extract_patches(
     *,
     size_px: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cut a square patch around each site.
+    """Cut a square patch centred on each site at its sub-pixel position.
 
-    Each patch is centred on the pixel nearest to the site, ``image[round(y_px), round(x_px)]``.
-    Sites whose patch would leave the image (closer than ``size_px // 2`` pixels to a border)
-    are skipped; ``kept`` says which sites have a patch.
+    Patch pixel (r, c) samples the image at (y_px + r - S // 2, x_px + c - S // 2) by cubic
+    spline interpolation (scipy.ndimage.map_coordinates), so the site sits exactly at the
+    patch centre: columns of one kind at different sub-pixel offsets give the same patch
+    (cutting at the nearest pixel, as motif-learn does, shifts them by up to half a pixel,
+    which splits one kind of column into several motifs). Sites whose patch would leave the
+    image (closer than ``S // 2`` pixels to a border) are skipped; ``kept`` says which sites
+    have a patch.
 
     Parameters
     ----------
@@ -64,17 +68,21 @@ def extract_patches(
     size_px = int(size_px)
 
     half = size_px // 2
-    rows = np.rint(y_px).astype(np.intp)
-    cols = np.rint(x_px).astype(np.intp)
     height, width = image.shape
-    inside = (rows >= half) & (rows < height - half) & (cols >= half) & (cols < width - half)
+    inside = (y_px >= half) & (y_px <= height - 1 - half) & (x_px >= half) & (x_px <= width - 1 - half)
     kept = np.flatnonzero(inside)
     if kept.size == 0:  # also covers images smaller than one patch
         return np.empty((0, size_px, size_px), dtype=np.float32), kept
-    # windows[r, c] is the S x S view whose top-left pixel is (r, c); fancy indexing copies.
-    windows = sliding_window_view(image, (size_px, size_px))
-    patches = windows[rows[kept] - half, cols[kept] - half].astype(np.float32)
-    return patches, kept
+    offsets = np.arange(size_px) - half
+    rows = y_px[kept, None, None] + offsets[None, :, None]
+    cols = x_px[kept, None, None] + offsets[None, None, :]
+    # the spline coefficients once for the whole image, then only the samples per patch
+    coefficients = ndimage.spline_filter(image.astype(np.float64), order=3, mode="mirror")
+    shape = (kept.size, size_px, size_px)
+    samples = ndimage.map_coordinates(
+        coefficients, [np.broadcast_to(rows, shape).ravel(), np.broadcast_to(cols, shape).ravel()], order=3, mode="mirror", prefilter=False
+    )
+    return samples.reshape(shape).astype(np.float32), kept
 
 
 def _check_coordinates(values: np.ndarray, name: str) -> np.ndarray:
