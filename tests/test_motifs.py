@@ -240,6 +240,16 @@ def test_normalise_image_gives_zero_mean_unit_std():
     np.testing.assert_array_equal(normalise_image(np.full((4, 4), 7.0)), 0.0)
 
 
+def test_normalise_image_removes_a_background_ramp_but_keeps_the_columns():
+    rows, cols = np.mgrid[:80, :80]
+    columns = np.cos(2 * np.pi * cols / 8) * np.cos(2 * np.pi * rows / 8)  # period 8 px
+    ramp = 0.1 * cols  # 8 units across the inner half, the columns swing +-1
+    flat = normalise_image(columns + ramp, background_px=8.0)
+    inner = (slice(20, 60), slice(20, 60))
+    assert np.corrcoef(flat[inner].ravel(), columns[inner].ravel())[0, 1] > 0.99
+    assert np.corrcoef(normalise_image(columns + ramp)[inner].ravel(), columns[inner].ravel())[0, 1] < 0.5
+
+
 def _honeycomb(a: float, cells: int, *, jitter: float = 0.0, missing: float = 0.0, seed: int = 0):
     rng = np.random.default_rng(seed)
     i, j = np.meshgrid(np.arange(cells), np.arange(cells), indexing="ij")

@@ -51,8 +51,11 @@ def analyse_motifs(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
     """Zernike features and motif labels of the atoms of all frames, pooled in one layout.
 
-    Each frame is normalised as a whole (:func:`normalise_image`) and raw patches are cut
-    from it, so brightness differences between columns stay in the features (Dan et al.).
+    Each frame is normalised as a whole (:func:`normalise_image`, after subtracting a
+    ``background`` blur if set) and raw patches are cut from it at the sites' sub-pixel
+    positions, so brightness differences between columns stay in the features (Dan et al.).
+    The features are the rotation-invariant moduli or, with ``rotation_invariant: false``,
+    the oriented moments.
 
     Parameters
     ----------
@@ -67,7 +70,8 @@ def analyse_motifs(
     -------
     features : pandas.DataFrame
         One row per atom with a patch: ``frame``, ``site`` (row within the frame's sites),
-        ``x``, ``y`` [Å], ``rotation_invariant`` and one column ``Z{n}_{m}`` per moment.
+        ``x``, ``y`` [Å], ``rotation_invariant`` and one column ``Z{n}_{m}`` per moment (m >= 0
+        for the invariants; m signed, -: sine, +: cosine, for the oriented moments).
     motifs : pandas.DataFrame
         ``frame``, ``site``, ``x``, ``y``, ``layout_x``, ``layout_y``, ``motif``, ``distance``
         (to the motif's class average in feature space).
@@ -81,8 +85,9 @@ def analyse_motifs(
     for frame, part in sites.groupby("frame", sort=True):
         part = part.reset_index(drop=True)
         atoms = part[part["kind"] == "atom"]
+        background = None if config["background"] is None else config["background"] / sampling
         cut, kept = extract_patches(
-            normalise_image(images[frame]), atoms["x"].to_numpy() / sampling, atoms["y"].to_numpy() / sampling, size_px=size_px
+            normalise_image(images[frame], background_px=background), atoms["x"].to_numpy() / sampling, atoms["y"].to_numpy() / sampling, size_px=size_px
         )
         chosen = atoms.iloc[kept]
         rows.append(pd.DataFrame({"frame": frame, "site": chosen.index.to_numpy(), "x": chosen["x"].to_numpy(), "y": chosen["y"].to_numpy()}))
@@ -94,9 +99,10 @@ def analyse_motifs(
             f"only {len(table)} atoms have a full {size_px} px patch, too few for "
             f"n_neighbors={config['n_neighbors']}: lower motifs.patch_size or check the detections"
         )
-    moments = zernike_moments(patches, n_max=config["n_max"], rotation_invariant=True)
-    names = [f"Z{n}_{m}" for n, m in zernike_indices(config["n_max"], rotation_invariant=True)]
-    features = pd.concat([table.assign(rotation_invariant=True), pd.DataFrame(moments, columns=names)], axis=1)
+    invariant = config["rotation_invariant"]
+    moments = zernike_moments(patches, n_max=config["n_max"], rotation_invariant=invariant)
+    names = [f"Z{n}_{m}" for n, m in zernike_indices(config["n_max"], rotation_invariant=invariant)]
+    features = pd.concat([table.assign(rotation_invariant=invariant), pd.DataFrame(moments, columns=names)], axis=1)
     layout = layout_features(moments, config, rng=stage_rng(config["seed"], "motifs"))
     labels = motif_labels(layout, method=config["labels"], n_motifs=config["n_motifs"], rng=stage_rng(config["seed"], "motifs", 1))
     motifs = table.assign(

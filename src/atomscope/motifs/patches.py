@@ -94,7 +94,7 @@ def _check_coordinates(values: np.ndarray, name: str) -> np.ndarray:
     return values
 
 
-def normalise_image(image: np.ndarray) -> np.ndarray:
+def normalise_image(image: np.ndarray, *, background_px: float | None = None) -> np.ndarray:
     """The whole frame to zero mean and unit standard deviation (one scale for all its patches).
 
     Dan et al. cut raw patches from one normalised image, so that a dim or bright column
@@ -104,12 +104,18 @@ def normalise_image(image: np.ndarray) -> np.ndarray:
     ----------
     image : ndarray, shape (H, W)
         The micrograph, any real dtype.
+    background_px : float or None
+        If given, a Gaussian blur of this sigma [px] is subtracted first, removing uneven
+        illumination or thickness on scales above it (sigma ~ one lattice constant averages
+        a unit cell, so the columns' contrast stays).
 
     Returns
     -------
     ndarray, shape (H, W), float64
     """
     image = check_image(image, "image", ndim=2).astype(np.float64)
+    if background_px is not None:
+        image = image - ndimage.gaussian_filter(image, float(background_px))
     std = image.std()
     return (image - image.mean()) / (std if std > 0 else 1.0)
 
