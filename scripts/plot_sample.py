@@ -1,8 +1,8 @@
 """Figures of one sample: overlay of atoms, bonds and rings; rings, defects and strain maps;
-statistics; motifs (first frame).
+statistics; motifs and their symmetry maps (first frame).
 
 Inputs: inference maps and sites, geometry tables, motifs and their class averages. Outputs:
-four PNG figures.
+five PNG figures.
 Config: ``report``.
 """
 
@@ -12,7 +12,7 @@ from atomscope.geometry import local_maps
 from atomscope.io import ImageGrid, read_arrays, read_table
 from atomscope.labels import MONOLAYER
 from atomscope.logs import configure_logging
-from atomscope.report import motif_figure, network_maps_figure, overlay_figure, statistics_figure
+from atomscope.report import motif_figure, network_maps_figure, overlay_figure, statistics_figure, symmetry_figure
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
@@ -34,6 +34,7 @@ if __name__ == "__main__":
         ),
         "statistics": statistics_figure(tables["bonds"], tables["angles"], tables["rings"], tables["summary"]),
         "motifs": motif_figure(image, sampling, first["motifs"], averages=read_arrays(snakemake.input.averages)[0]),
+        "symmetry": symmetry_figure(image, sampling, first["motifs"]),
     }
     for name, figure in figures.items():
         figure.savefig(snakemake.output[name], dpi=cfg["dpi"])

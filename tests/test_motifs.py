@@ -24,6 +24,7 @@ from atomscope.motifs import (
     patch_size_px,
     pca_layout,
     repeat_length,
+    mirror_symmetry,
     rotational_symmetry,
     umap_layout,
     zernike_basis,
@@ -177,6 +178,27 @@ def test_rotational_symmetry_scores_the_fold_of_a_patch():
     assert scores[1, 0] < 0 and scores[0, 1] < 0  # a square is not 3-fold, a triangle not 4-fold
     with pytest.raises(ValueError, match="folds"):
         rotational_symmetry(moments, 12, folds=(1,))
+
+
+def test_mirror_symmetry_finds_the_mirror_axis():
+    # a centre and two pairs of atoms mirrored about the axis at 30 deg (rows grow with y)
+    axis = np.radians(30)
+    def turned(r, angle):
+        return (r * np.cos(axis + angle), r * np.sin(axis + angle))
+    mirrored = _gaussians(41, [(0.0, 0.0), turned(11, 0.0), turned(12, 2.0), turned(12, -2.0), turned(8, 2.6), turned(8, -2.6)], 2.0)
+    # a pinwheel: three atoms at 9 px, three at 15 px turned 0.5 rad, has no mirror axis
+    pinwheel = _gaussians(41, [(0.0, 0.0)] + [turned(r, 2 * np.pi * k / 3 + 0.5 * (r > 10)) for r in (9, 15) for k in range(3)], 2.0)
+    stack = np.stack([mirrored, pinwheel, np.rot90(mirrored)])
+    moments = zernike_moments(stack, n_max=12, rotation_invariant=False)
+    score, found = mirror_symmetry(moments, 12)
+    assert score[0] > 0.99 and score[2] > 0.99
+    assert found[0] == pytest.approx(axis, abs=np.radians(1))
+    # np.rot90 turns the image by -90 deg in these coordinates (x right, y down the rows)
+    assert found[2] == pytest.approx(np.mod(axis - np.pi / 2, np.pi), abs=np.radians(1))
+    assert score[1] < 0.3
+    # rotational scores are fractions of the power at |m| > 1
+    rot = rotational_symmetry(moments, 12, folds=(2, 3))
+    assert (rot <= 1 + 1e-12).all() and (rot[:, 0] >= -1 - 1e-12).all() and (rot[:, 1] >= -0.5 - 1e-12).all()
 
 
 def test_zernike_moments_validates_inputs():
@@ -444,6 +466,7 @@ def test_analyse_motifs_finds_dim_columns_in_a_lattice():
     sites = pd.DataFrame({"frame": 0, "kind": "atom", "x": x, "y": y})
     features, motifs, averages = analyse_motifs(image[None], sampling, sites, {"patch_size": "auto", "seed": 1})
     assert len(features) == len(motifs) == len(sites) and "Z10_0" in features.columns  # n_max 10, 36 invariants
+    assert {"rot2", "rot3", "rot4", "rot6", "mirror", "mirror_axis"} <= set(motifs.columns) and motifs["mirror"].between(-1, 1).all()
     truth = dim[motifs["site"].to_numpy()]
     faint_motif = motifs["motif"][truth].mode()[0]
     # patches cut at the sub-pixel site: the bright columns, at every offset from the pixel

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atomscope.report import motif_figure, summary_figure, summary_table
+from atomscope.report import motif_figure, summary_figure, summary_table, symmetry_figure
 
 
 def summary(sample: str, bond: float, hexagons: float) -> pd.DataFrame:
@@ -60,6 +60,16 @@ def test_model_card_states_recipe_training_time_and_scores():
     assert "config/presets/carbon_stem.yaml" in card and "4000 steps of 8 crops of 128 px" in card
     assert "48.5 min for the train job (48.3 min of it in the training loop)" in card
     assert "atoms F1 0.892, atoms RMSE 12.9 pm" in card and "## Scores by dose\n\n| a |" in card
+
+
+def test_symmetry_figure_maps_each_score():
+    rng = np.random.default_rng(1)
+    motifs = pd.DataFrame({"x": rng.random(12), "y": rng.random(12), "rot2": rng.random(12), "rot3": rng.random(12), "mirror": rng.random(12)})
+    figure = symmetry_figure(rng.random((20, 20)), 0.1, motifs)
+    panels = [ax for ax in figure.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["2-fold rotation", "3-fold rotation", "mirror"]
+    np.testing.assert_array_equal(panels[2].collections[0].get_array(), motifs["mirror"])
+    assert panels[1].collections[0].get_clim() == (-0.5, 1.0)  # a 3-fold score is >= -1 / (3 - 1)
 
 
 def test_motif_figure_shows_each_class_average():

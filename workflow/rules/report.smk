@@ -40,6 +40,13 @@ rule report_sample:
             subcategory="{sample}",
             labels={"sample": "{sample}", "figure": "motifs"},
         ),
+        symmetry=report(
+            "results/report/{sample}/symmetry.png",
+            caption="../report/symmetry.rst",
+            category="Samples",
+            subcategory="{sample}",
+            labels={"sample": "{sample}", "figure": "motif symmetry"},
+        ),
     params:
         report=section("report"),
     log:

@@ -7,7 +7,7 @@ from atomscope.motifs.graph import knn_graph
 from atomscope.motifs.labels import class_averages, class_distances, motif_labels
 from atomscope.motifs.layout import DAN2022_FORCES, force_relaxed_layout, layout_features, pca_layout, umap_layout
 from atomscope.motifs.patches import extract_patches, normalise_image, repeat_length
-from atomscope.motifs.zernike import rotational_symmetry, zernike_basis, zernike_indices, zernike_moments, zernike_reconstruct
+from atomscope.motifs.zernike import mirror_symmetry, rotational_symmetry, zernike_basis, zernike_indices, zernike_moments, zernike_reconstruct
 
 __all__ = [
     "DAN2022_FORCES",
@@ -18,6 +18,7 @@ __all__ = [
     "force_relaxed_layout",
     "knn_graph",
     "layout_features",
+    "mirror_symmetry",
     "motif_labels",
     "normalise_image",
     "patch_size_px",

@@ -12,9 +12,9 @@ from atomscope.config import defaults, with_defaults
 from atomscope.motifs.labels import class_averages, class_distances, motif_labels
 from atomscope.motifs.layout import layout_features
 from atomscope.motifs.patches import extract_patches, normalise_image, repeat_length
-from atomscope.motifs.zernike import zernike_indices, zernike_moments
+from atomscope.motifs.zernike import mirror_symmetry, rotational_symmetry, zernike_indices, zernike_moments
 
-__all__ = ["analyse_motifs", "patch_size_px"]
+__all__ = ["SYMMETRY_FOLDS", "analyse_motifs", "patch_size_px", "symmetry_scores"]
 
 
 def patch_size_px(patch_size: float | str, sampling: float, sites: pd.DataFrame) -> int:
@@ -46,6 +46,19 @@ def patch_size_px(patch_size: float | str, sampling: float, sites: pd.DataFrame)
     return max(3, 2 * int(round(float(patch_size) / sampling / 2)) + 1)
 
 
+#: n of the n-fold rotational symmetry scores in the motifs table (columns ``rot{n}``).
+SYMMETRY_FOLDS = (2, 3, 4, 6)
+
+
+def symmetry_scores(patches: np.ndarray, n_max: int) -> dict[str, np.ndarray]:
+    """Per patch: n-fold rotational symmetry scores ``rot{n}``, mirror score ``mirror`` and its
+    axis ``mirror_axis`` [rad], all from the oriented Zernike moments (the maps of Dan et al. Fig. 2)."""
+    oriented = zernike_moments(patches, n_max=n_max, rotation_invariant=False)
+    rotation = rotational_symmetry(oriented, n_max, SYMMETRY_FOLDS)
+    mirror, axis = mirror_symmetry(oriented, n_max)
+    return {**{f"rot{n}": rotation[:, k] for k, n in enumerate(SYMMETRY_FOLDS)}, "mirror": mirror, "mirror_axis": axis}
+
+
 def analyse_motifs(
     images: np.ndarray, sampling: float, sites: pd.DataFrame, config: Mapping[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
@@ -74,7 +87,8 @@ def analyse_motifs(
         for the invariants; m signed, -: sine, +: cosine, for the oriented moments).
     motifs : pandas.DataFrame
         ``frame``, ``site``, ``x``, ``y``, ``layout_x``, ``layout_y``, ``motif``, ``distance``
-        (to the motif's class average in feature space).
+        (to the motif's class average in feature space) and the symmetry scores of
+        :func:`symmetry_scores` (``rot2``, ``rot3``, ``rot4``, ``rot6``, ``mirror``, ``mirror_axis``).
     averages : dict of ndarray
         ``patches`` (K, S, S): the class-average patch of each motif; ``motif`` (K,): its
         label; ``count`` (K,): its number of atoms.
@@ -106,7 +120,8 @@ def analyse_motifs(
     layout = layout_features(moments, config, rng=stage_rng(config["seed"], "motifs"))
     labels = motif_labels(layout, method=config["labels"], n_motifs=config["n_motifs"], rng=stage_rng(config["seed"], "motifs", 1))
     motifs = table.assign(
-        layout_x=layout[:, 0], layout_y=layout[:, 1], motif=labels, distance=class_distances(moments, labels)
+        layout_x=layout[:, 0], layout_y=layout[:, 1], motif=labels, distance=class_distances(moments, labels),
+        **symmetry_scores(patches, config["n_max"]),
     )
     mean_patches, names = class_averages(patches, labels)
     averages = {"patches": mean_patches, "motif": names, "count": np.bincount(labels)[names]}

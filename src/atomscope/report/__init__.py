@@ -1,6 +1,7 @@
 """Figures for the report: per sample and across samples; model cards of shipped models."""
 
 from atomscope.report.cards import model_card
+from atomscope.report.motif_figures import symmetry_figure
 from atomscope.report.figures import (
     learning_curve_figure,
     motif_figure,
@@ -20,4 +21,5 @@ __all__ = [
     "statistics_figure",
     "summary_figure",
     "summary_table",
+    "symmetry_figure",
 ]
