@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from atomscope.motifs.analyse import analyse_motifs, patch_size_px
+from atomscope.motifs.domains import feature_divergence
 from atomscope.motifs.graph import knn_graph
 from atomscope.motifs.labels import class_averages, class_distances, motif_labels
 from atomscope.motifs.layout import DAN2022_FORCES, force_relaxed_layout, layout_features, pca_layout, umap_layout
@@ -15,6 +16,7 @@ __all__ = [
     "class_averages",
     "class_distances",
     "extract_patches",
+    "feature_divergence",
     "force_relaxed_layout",
     "knn_graph",
     "layout_features",
