@@ -9,7 +9,7 @@ from scipy.spatial import cKDTree
 
 from atomscope._shared.validation import check_image
 
-__all__ = ["extract_patches", "normalise_image", "repeat_length"]
+__all__ = ["extract_patches", "lattice_vectors", "normalise_image", "repeat_length"]
 
 _MATCH_FRACTION = 0.8  # sites that must find a partner for a translation to be a lattice vector
 _MATCH_TOLERANCE = 0.2  # partner search radius, in nearest-neighbour distances
@@ -146,14 +146,57 @@ def repeat_length(x: np.ndarray, y: np.ndarray) -> float:
     if x.shape != y.shape or x.size <= _SHELL:
         raise ValueError(f"`x` and `y` need the same length > {_SHELL}, got {x.size} and {y.size}")
     points = np.column_stack([x, y])
+    distances, _ = cKDTree(points).query(points, k=_SHELL + 1)
+    for vector in _lattice_translations(points):
+        return float(np.hypot(*vector))
+    return float(np.mean(distances[:, _SHELL]))
+
+
+def lattice_vectors(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Two primitive lattice vectors of a set of sites [units of x, y], from neighbour statistics.
+
+    The shortest translation that maps the sites onto themselves (as :func:`repeat_length`)
+    and the shortest one not parallel to it (at least 30 degrees apart), each refined to the
+    mean separation of the pairs it matches.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (N,)
+        Site positions (e.g. [Å]), N >= 7.
+
+    Returns
+    -------
+    ndarray, shape (2, 2)
+        Rows a1, a2, with a1 x a2 > 0.
+
+    Raises
+    ------
+    ValueError
+        If the sites have no two independent lattice translations (not a crystal).
+    """
+    x = _check_coordinates(x, "x")
+    y = _check_coordinates(y, "y")
+    if x.shape != y.shape or x.size <= _SHELL:
+        raise ValueError(f"`x` and `y` need the same length > {_SHELL}, got {x.size} and {y.size}")
+    first = None
+    for vector in _lattice_translations(np.column_stack([x, y])):
+        if first is None:
+            first = vector
+            continue
+        cross = first[0] * vector[1] - first[1] * vector[0]
+        if abs(cross) > 0.5 * np.hypot(*first) * np.hypot(*vector):  # sin > 0.5
+            return np.array([first, vector if cross > 0 else -vector])
+    raise ValueError("no two independent lattice translations map the sites onto themselves: not a crystal")
+
+
+def _lattice_translations(points: np.ndarray):
+    """Translations that map >= 80 % of the sites onto sites, shortest first, refined."""
     tree = cKDTree(points)
-    distances, _ = tree.query(points, k=_SHELL + 1)
-    spacing = float(np.median(distances[:, 1]))
+    spacing = float(np.median(tree.query(points, k=2)[0][:, 1]))
     for vector in _candidate_translations(points, tree, spacing):
         fraction, refined = _match(points, tree, vector, spacing)
         if fraction >= _MATCH_FRACTION:
-            return float(np.hypot(*refined))
-    return float(np.mean(distances[:, _SHELL]))
+            yield refined
 
 
 def _candidate_translations(points: np.ndarray, tree: cKDTree, spacing: float) -> np.ndarray:
