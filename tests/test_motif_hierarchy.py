@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from atomscope.motifs import cell_indices, lattice_vectors, level_entropy, motif_cell_hierarchy
+from atomscope.motifs import cell_indices, frame_hierarchies, lattice_vectors, level_entropy, motif_cell_hierarchy
 
 
 def _crystal_with_defects(size: int = 20):
@@ -69,3 +70,20 @@ def test_cells_of_a_honeycomb_hold_one_site_of_each_sublattice():
     with pytest.raises(ValueError, match="not a crystal"):
         random = np.random.default_rng(1).random((300, 2)) * 40
         lattice_vectors(random[:, 0], random[:, 1])
+
+
+def test_frame_hierarchies_find_a_substituted_site_and_skip_an_amorphous_frame():
+    a = 3.29
+    i, j = np.meshgrid(np.arange(14), np.arange(14), indexing="ij")
+    a1, a2 = np.array([a, 0.0]), np.array([a / 2, a * np.sqrt(3) / 2])
+    base = i.ravel()[:, None] * a1 + j.ravel()[:, None] * a2
+    points = np.concatenate([base, base + (a1 + a2) / 3])
+    motif = np.repeat([0, 1], len(base))
+    centre = np.argmin(np.linalg.norm(points[:len(base)] - points.mean(axis=0) - [4.0, 2.0], axis=1))
+    motif[centre] = 2  # one substituted site, away from the centre site that fixes the origin
+    crystal = pd.DataFrame({"frame": 0, "x": points[:, 0], "y": points[:, 1], "motif": motif})
+    glass = pd.DataFrame({"frame": 1, "x": np.random.default_rng(3).random(300) * 40, "y": np.random.default_rng(4).random(300) * 40, "motif": 0})
+    motifs, kinds = frame_hierarchies(pd.concat([crystal, glass], ignore_index=True), dominant=0.1)
+    assert kinds[["frame", "kind", "level", "count", "pattern", "contains"]].values.tolist() == [[0, 0, 1, 1, "1+2", ""]]
+    assert motifs.loc[centre, "cell_kind"] == 0 and (motifs["cell_kind"] == 0).sum() == 2  # both sites of the cell
+    assert motifs.loc[: len(crystal) - 1, "cell_i"].notna().all() and motifs.loc[len(crystal):, "cell_i"].isna().all()

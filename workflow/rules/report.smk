@@ -11,6 +11,7 @@ rule report_sample:
         summary=rules.triangulate.output.summary,
         motifs=rules.motifs.output.motifs,
         averages=rules.motifs.output.averages,
+        hierarchy=rules.motifs.output.hierarchy,
     output:
         overlay=report(
             "results/report/{sample}/overlay.png",
@@ -46,6 +47,13 @@ rule report_sample:
             category="Samples",
             subcategory="{sample}",
             labels={"sample": "{sample}", "figure": "motif symmetry"},
+        ),
+        hierarchy=report(
+            "results/report/{sample}/hierarchy.png",
+            caption="../report/hierarchy.rst",
+            category="Samples",
+            subcategory="{sample}",
+            labels={"sample": "{sample}", "figure": "motif hierarchy"},
         ),
     params:
         report=section("report"),

@@ -1,7 +1,7 @@
 """Figures for the report: per sample and across samples; model cards of shipped models."""
 
 from atomscope.report.cards import model_card
-from atomscope.report.motif_figures import symmetry_figure
+from atomscope.report.motif_figures import hierarchy_figure, symmetry_figure
 from atomscope.report.figures import (
     learning_curve_figure,
     motif_figure,
@@ -13,6 +13,7 @@ from atomscope.report.figures import (
 )
 
 __all__ = [
+    "hierarchy_figure",
     "learning_curve_figure",
     "model_card",
     "motif_figure",
