@@ -12,6 +12,7 @@ from atomscope.geometry import local_maps
 from atomscope.io import ImageGrid, read_arrays, read_table
 from atomscope.labels import MONOLAYER
 from atomscope.logs import configure_logging
+from atomscope.motifs import level_entropy
 from atomscope.report import hierarchy_figure, motif_figure, network_maps_figure, overlay_figure, statistics_figure, symmetry_figure
 
 if __name__ == "__main__":
@@ -24,6 +25,7 @@ if __name__ == "__main__":
     tables = {name: read_table(snakemake.input[name]) for name in ("sites", "bonds", "angles", "rings", "defects", "summary", "motifs", "hierarchy")}
     first = {name: tables[name][tables[name]["frame"] == 0] for name in ("sites", "bonds", "rings", "defects", "motifs", "hierarchy")}
     sites = first["sites"].reset_index(drop=True)
+    kinds = first["hierarchy"].reset_index(drop=True)
     grid = ImageGrid(image.shape, sampling)
     figures = {
         "overlay": overlay_figure(
@@ -35,7 +37,7 @@ if __name__ == "__main__":
         "statistics": statistics_figure(tables["bonds"], tables["angles"], tables["rings"], tables["summary"]),
         "motifs": motif_figure(image, sampling, first["motifs"], averages=read_arrays(snakemake.input.averages)[0]),
         "symmetry": symmetry_figure(image, sampling, first["motifs"]),
-        "hierarchy": hierarchy_figure(image, sampling, first["motifs"], first["hierarchy"].reset_index(drop=True)),
+        "hierarchy": hierarchy_figure(image, sampling, first["motifs"], kinds, level_entropy(kinds)),
     }
     for name, figure in figures.items():
         figure.savefig(snakemake.output[name], dpi=cfg["dpi"])

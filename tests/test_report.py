@@ -75,12 +75,13 @@ def test_symmetry_figure_maps_each_score():
 def test_hierarchy_figure_draws_kinds_by_level_with_their_edges():
     motifs = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [1.0, 1.0, 2.0, 2.0], "cell_kind": [-1, 0, 1, 1]})
     kinds = pd.DataFrame({"frame": 0, "kind": [0, 1], "level": [1, 2], "count": [3, 1], "pattern": ["0+2", "0+2 0+2"], "contains": ["", "0"]})
-    figure = hierarchy_figure(np.zeros((30, 30)), 0.2, motifs, kinds)
+    entropy = pd.DataFrame({"level": [1, 2], "kinds": [1, 1], "count": [3, 1], "entropy": [0.0, 0.0]})
+    figure = hierarchy_figure(np.zeros((30, 30)), 0.2, motifs, kinds, entropy)
     graph = figure.axes[1]
     assert [t.get_text() for t in graph.texts] == ["0 (3)", "1 (1)"]
     assert len(graph.lines) == 1  # kind 1 contains kind 0
     assert [t.get_text() for t in graph.get_yticklabels()] == ["1 cells, S = 0.00", "2 cells, S = 0.00"]
-    assert len(hierarchy_figure(np.zeros((30, 30)), 0.2, motifs.assign(cell_kind=-1), kinds.iloc[:0]).axes[1].texts) == 0
+    assert len(hierarchy_figure(np.zeros((30, 30)), 0.2, motifs.assign(cell_kind=-1), kinds.iloc[:0], entropy.iloc[:0]).axes[1].texts) == 0
 
 
 def test_motif_figure_shows_each_class_average():

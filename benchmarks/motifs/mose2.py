@@ -1,8 +1,8 @@
-"""Motifs of the real MoSe2 grain-boundary image: numbers and figure.
+"""Motifs of the real MoSe2 grain-boundary image: motifs, hierarchy, domain divergences, figures.
 
 Usage (project root): python benchmarks/motifs/mose2.py > benchmarks/motifs/mose2.md
-Writes benchmarks/motifs/mose2_motifs.png; sites, settings and the meaning of "away from the
-boundaries" as in tests/_mose2_motifs.py.
+Writes benchmarks/motifs/mose2_{motifs,symmetry,hierarchy}.png; sites, settings and the
+meaning of "away from the boundaries" as in tests/_mose2_motifs.py.
 """
 
 from __future__ import annotations
@@ -19,6 +19,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 from _mose2_motifs import CONFIG, bulk_sites, mose2_motifs, other_motif_fraction  # noqa: E402
+
+from atomscope.motifs import extract_patches, feature_divergence, frame_hierarchies, level_entropy, normalise_image, zernike_moments  # noqa: E402
+from atomscope.report import hierarchy_figure, symmetry_figure  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "motifs"
+BOUNDARY_Y = 58.0  # Å: the twin boundary, a horizontal row of sites (motif 4 of the table)
 
 
 def main() -> None:
@@ -44,7 +50,40 @@ def main() -> None:
     ax.legend(loc="upper right", fontsize=7)
     ax.set_title("MoSe2: sites coloured by motif (oriented Zernike moments, FR layout, components)")
     ax.set_axis_off()
-    fig.savefig(ROOT / "benchmarks" / "motifs" / "mose2_motifs.png", dpi=90, bbox_inches="tight")
+    fig.savefig(OUT / "mose2_motifs.png", dpi=90, bbox_inches="tight")
+    symmetry_figure(image, sampling, motifs).savefig(OUT / "mose2_symmetry.png", dpi=70)
+    hierarchy(image, sampling, motifs)
+    divergences(image, sampling, sites)
+
+
+def hierarchy(image: np.ndarray, sampling: float, motifs) -> None:
+    """The motif-cell hierarchy: kinds per level, entropy, the largest kinds; figure."""
+    cells, kinds = frame_hierarchies(motifs, dominant=0.1)
+    print("\n## Motif-cell hierarchy (lattice cells, dominant >= 10 % of cells)\n")
+    print(level_entropy(kinds).to_markdown(index=False, floatfmt=("g", "g", "g", ".3f")))
+    largest = kinds.sort_values("level").iloc[-1]
+    rows = cells[cells["cell_kind"] == largest["kind"]]
+    print(f"\nLargest higher-level motif-cell: {largest['level']} cells, y {rows['y'].min():.1f}-{rows['y'].max():.1f} Å "
+          f"(the twin boundary is at y = {BOUNDARY_Y:.0f} Å).")
+    hierarchy_figure(image, sampling, cells, kinds, level_entropy(kinds)).savefig(OUT / "mose2_hierarchy.png", dpi=80)
+
+
+def divergences(image: np.ndarray, sampling: float, sites) -> None:
+    """KL divergence of the Zernike features (rotation-invariant, n_max 10) of regions: the two
+    halves of each grain against each other and the two grains, 15 Å clear of the boundary."""
+    size = 2 * int(round(3.29 / sampling / 2)) + 1
+    patches, kept = extract_patches(normalise_image(image, background_px=3.29 / sampling), sites["x"] / sampling, sites["y"] / sampling, size_px=size)
+    features = zernike_moments(patches, n_max=10)
+    x, y = sites["x"].to_numpy()[kept], sites["y"].to_numpy()[kept]
+    middle = np.median(x)
+    regions = {
+        "upper left": (y < BOUNDARY_Y - 15) & (x < middle), "upper right": (y < BOUNDARY_Y - 15) & (x >= middle),
+        "lower left": (y > BOUNDARY_Y + 5) & (x < middle), "lower right": (y > BOUNDARY_Y + 5) & (x >= middle),
+    }
+    print("\n## Domains: KL divergence of Zernike-feature histograms (20 bins per feature, mean over 36 invariants) [nats]\n")
+    print("| P \\ Q | " + " | ".join(f"{name} ({regions[name].sum()})" for name in regions) + " |\n|---|" + "---:|" * len(regions))
+    for p in regions:
+        print(f"| {p} | " + " | ".join(f"{feature_divergence(features[regions[p]], features[regions[q]]):.3f}" for q in regions) + " |")
 
 
 if __name__ == "__main__":

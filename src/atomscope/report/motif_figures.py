@@ -11,7 +11,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from atomscope.motifs import level_entropy  # noqa: E402
 from atomscope.report.figures import _show_image  # noqa: E402
 
 __all__ = ["hierarchy_figure", "symmetry_figure"]
@@ -31,11 +30,12 @@ def symmetry_figure(image: np.ndarray, sampling: float, motifs: pd.DataFrame) ->
     return fig
 
 
-def hierarchy_figure(image: np.ndarray, sampling: float, motifs: pd.DataFrame, kinds: pd.DataFrame) -> Figure:
+def hierarchy_figure(image: np.ndarray, sampling: float, motifs: pd.DataFrame, kinds: pd.DataFrame, entropy: pd.DataFrame) -> Figure:
     """One frame's higher-level motif-cells on the image, coloured by level (left), and their
     hierarchy (right): one node per kind at the height of its level, labelled with its number
     and count, edges to the kinds it contains, the configurational entropy of each level at
-    the side. ``motifs`` and ``kinds`` as :func:`atomscope.motifs.frame_hierarchies` gives them."""
+    the side. ``motifs`` and ``kinds`` as :func:`atomscope.motifs.frame_hierarchies` gives them,
+    ``entropy`` as :func:`atomscope.motifs.level_entropy` (one row per level, by level)."""
     fig, (ax_image, ax_graph) = plt.subplots(1, 2, figsize=(13, 6), constrained_layout=True)
     _show_image(ax_image, image, sampling)
     members = motifs[motifs["cell_kind"] >= 0]
@@ -51,7 +51,6 @@ def hierarchy_figure(image: np.ndarray, sampling: float, motifs: pd.DataFrame, k
         ax_graph.scatter(*positions.T, s=60, c=levels, cmap="viridis", norm=matplotlib.colors.LogNorm(1, max(levels.max(), 2)), zorder=2)
         for k, (x, y) in enumerate(positions):
             ax_graph.annotate(f"{k} ({kinds['count'].iloc[k]})", (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
-        entropy = level_entropy(kinds)
         ax_graph.set_yticks(range(len(rungs)), [f"{row.level} cells, S = {row.entropy:.2f}" for row in entropy.itertuples()], fontsize=7)
     ax_image.set_title("higher-level motif-cells")
     ax_graph.set_title("motif-cell hierarchy: kind (count); S: entropy [nats]")
