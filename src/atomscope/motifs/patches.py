@@ -141,11 +141,7 @@ def repeat_length(x: np.ndarray, y: np.ndarray) -> float:
     float
         The repeat length, in the units of ``x`` and ``y``.
     """
-    x = _check_coordinates(x, "x")
-    y = _check_coordinates(y, "y")
-    if x.shape != y.shape or x.size <= _SHELL:
-        raise ValueError(f"`x` and `y` need the same length > {_SHELL}, got {x.size} and {y.size}")
-    points = np.column_stack([x, y])
+    points = _check_sites(x, y)
     distances, _ = cKDTree(points).query(points, k=_SHELL + 1)
     for vector in _lattice_translations(points):
         return float(np.hypot(*vector))
@@ -174,12 +170,8 @@ def lattice_vectors(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     ValueError
         If the sites have no two independent lattice translations (not a crystal).
     """
-    x = _check_coordinates(x, "x")
-    y = _check_coordinates(y, "y")
-    if x.shape != y.shape or x.size <= _SHELL:
-        raise ValueError(f"`x` and `y` need the same length > {_SHELL}, got {x.size} and {y.size}")
     first = None
-    for vector in _lattice_translations(np.column_stack([x, y])):
+    for vector in _lattice_translations(_check_sites(x, y)):
         if first is None:
             first = vector
             continue
@@ -187,6 +179,15 @@ def lattice_vectors(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if abs(cross) > 0.5 * np.hypot(*first) * np.hypot(*vector):  # sin > 0.5
             return np.array([first, vector if cross > 0 else -vector])
     raise ValueError("no two independent lattice translations map the sites onto themselves: not a crystal")
+
+
+def _check_sites(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Finite site coordinates as an (N, 2) array, N > 6."""
+    x = _check_coordinates(x, "x")
+    y = _check_coordinates(y, "y")
+    if x.shape != y.shape or x.size <= _SHELL:
+        raise ValueError(f"`x` and `y` need the same length > {_SHELL}, got {x.size} and {y.size}")
+    return np.column_stack([x, y])
 
 
 def _lattice_translations(points: np.ndarray):
