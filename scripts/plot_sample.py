@@ -1,8 +1,8 @@
 """Figures of one sample: overlay of atoms, bonds and rings; rings, defects and strain maps;
-statistics; motifs (first frame).
+statistics; motifs, their symmetry maps and motif-cell hierarchy (first frame).
 
-Inputs: inference maps and sites, geometry tables, motifs and their class averages. Outputs:
-four PNG figures.
+Inputs: inference maps and sites, geometry tables, motifs, their class averages and hierarchy. Outputs:
+six PNG figures.
 Config: ``report``.
 """
 
@@ -12,7 +12,8 @@ from atomscope.geometry import local_maps
 from atomscope.io import ImageGrid, read_arrays, read_table
 from atomscope.labels import MONOLAYER
 from atomscope.logs import configure_logging
-from atomscope.report import motif_figure, network_maps_figure, overlay_figure, statistics_figure
+from atomscope.motifs import level_entropy
+from atomscope.report import hierarchy_figure, motif_figure, network_maps_figure, overlay_figure, statistics_figure, symmetry_figure
 
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
@@ -21,9 +22,10 @@ if __name__ == "__main__":
     image, sampling = arrays["images"][0, 0], ImageGrid.from_attrs(attrs["model_grid"]).sampling
     heads = attrs["target_names"]
     monolayer = arrays["maps"][0, heads.index(MONOLAYER)] >= 0.5 if MONOLAYER in heads else None
-    tables = {name: read_table(snakemake.input[name]) for name in ("sites", "bonds", "angles", "rings", "defects", "summary", "motifs")}
-    first = {name: tables[name][tables[name]["frame"] == 0] for name in ("sites", "bonds", "rings", "defects", "motifs")}
+    tables = {name: read_table(snakemake.input[name]) for name in ("sites", "bonds", "angles", "rings", "defects", "summary", "motifs", "hierarchy")}
+    first = {name: tables[name][tables[name]["frame"] == 0] for name in ("sites", "bonds", "rings", "defects", "motifs", "hierarchy")}
     sites = first["sites"].reset_index(drop=True)
+    kinds = first["hierarchy"].reset_index(drop=True)
     grid = ImageGrid(image.shape, sampling)
     figures = {
         "overlay": overlay_figure(
@@ -34,6 +36,8 @@ if __name__ == "__main__":
         ),
         "statistics": statistics_figure(tables["bonds"], tables["angles"], tables["rings"], tables["summary"]),
         "motifs": motif_figure(image, sampling, first["motifs"], averages=read_arrays(snakemake.input.averages)[0]),
+        "symmetry": symmetry_figure(image, sampling, first["motifs"]),
+        "hierarchy": hierarchy_figure(image, sampling, first["motifs"], kinds, level_entropy(kinds)),
     }
     for name, figure in figures.items():
         figure.savefig(snakemake.output[name], dpi=cfg["dpi"])

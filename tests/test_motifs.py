@@ -24,6 +24,7 @@ from atomscope.motifs import (
     patch_size_px,
     pca_layout,
     repeat_length,
+    mirror_symmetry,
     rotational_symmetry,
     umap_layout,
     zernike_basis,
@@ -62,18 +63,30 @@ def _disk(size: int) -> np.ndarray:
 # ---------------------------------------------------------------- patches
 
 
-def test_extract_patches_centres_on_nearest_pixel_and_skips_border_sites():
+def test_extract_patches_centres_on_the_sub_pixel_site_and_skips_border_sites():
     image = np.random.default_rng(0).random((40, 50))
-    x_px = np.array([10.3, 2.0, 45.6, 47.0, 24.5, 30.0])
+    x_px = np.array([10.0, 2.0, 45.6, 47.0, 24.0, 30.0])
     y_px = np.array([20.0, 20.0, 30.4, 10.0, 3.0, 36.6])
     patches, kept = extract_patches(image, x_px, y_px, size_px=7)
 
-    # x=2, x=47 and y=36.6 (row 37) are closer than 3 px to a border (columns 0..49, rows 0..39)
+    # x=2, x=47 (> 49 - 3) and y=36.6 (> 39 - 3) are closer than 3 px to a border
     np.testing.assert_array_equal(kept, [0, 2, 4])
     assert patches.shape == (3, 7, 7) and patches.dtype == np.float32
-    rows, cols = np.rint(y_px[kept]).astype(int), np.rint(x_px[kept]).astype(int)
-    np.testing.assert_array_equal(patches[:, 3, 3], image[rows, cols].astype(np.float32))
-    np.testing.assert_array_equal(patches[0], image[17:24, 7:14].astype(np.float32))
+    # on whole pixels the spline reproduces the image
+    np.testing.assert_allclose(patches[0], image[17:24, 7:14], atol=1e-5)
+    np.testing.assert_allclose(patches[2], image[0:7, 21:28], atol=1e-5)
+
+
+def test_extract_patches_puts_an_off_grid_column_at_the_patch_centre():
+    rows, cols = np.mgrid[:60, :60]
+    centres = [(20.3, 18.7), (40.5, 41.5), (19.0, 40.25)]
+    image = sum(np.exp(-((cols - x) ** 2 + (rows - y) ** 2) / (2 * 2.0**2)) for x, y in centres)
+    patches, kept = extract_patches(image, *np.array(centres).T, size_px=11)
+    assert kept.size == 3
+    expected = _gaussians(11, [(0.0, 0.0)], 2.0)
+    assert np.abs(patches - expected).max() < 0.01  # the same patch for every offset
+    nearest = extract_patches(image, *np.rint(centres).T, size_px=11)[0]
+    assert np.abs(nearest[:2] - expected).max() > 0.05  # cut at the nearest pixel they differ
 
 
 def test_extract_patches_validates_inputs():
@@ -167,6 +180,27 @@ def test_rotational_symmetry_scores_the_fold_of_a_patch():
         rotational_symmetry(moments, 12, folds=(1,))
 
 
+def test_mirror_symmetry_finds_the_mirror_axis():
+    # a centre and two pairs of atoms mirrored about the axis at 30 deg (rows grow with y)
+    axis = np.radians(30)
+    def turned(r, angle):
+        return (r * np.cos(axis + angle), r * np.sin(axis + angle))
+    mirrored = _gaussians(41, [(0.0, 0.0), turned(11, 0.0), turned(12, 2.0), turned(12, -2.0), turned(8, 2.6), turned(8, -2.6)], 2.0)
+    # a pinwheel: three atoms at 9 px, three at 15 px turned 0.5 rad, has no mirror axis
+    pinwheel = _gaussians(41, [(0.0, 0.0)] + [turned(r, 2 * np.pi * k / 3 + 0.5 * (r > 10)) for r in (9, 15) for k in range(3)], 2.0)
+    stack = np.stack([mirrored, pinwheel, np.rot90(mirrored)])
+    moments = zernike_moments(stack, n_max=12, rotation_invariant=False)
+    score, found = mirror_symmetry(moments, 12)
+    assert score[0] > 0.99 and score[2] > 0.99
+    assert found[0] == pytest.approx(axis, abs=np.radians(1))
+    # np.rot90 turns the image by -90 deg in these coordinates (x right, y down the rows)
+    assert found[2] == pytest.approx(np.mod(axis - np.pi / 2, np.pi), abs=np.radians(1))
+    assert score[1] < 0.3
+    # rotational scores are fractions of the power at |m| > 1
+    rot = rotational_symmetry(moments, 12, folds=(2, 3))
+    assert (rot <= 1 + 1e-12).all() and (rot[:, 0] >= -1 - 1e-12).all() and (rot[:, 1] >= -0.5 - 1e-12).all()
+
+
 def test_zernike_moments_validates_inputs():
     with pytest.raises(ValueError, match="patches"):
         zernike_moments(np.zeros((2, 5, 6)))
@@ -226,6 +260,16 @@ def test_normalise_image_gives_zero_mean_unit_std():
     assert out.dtype == np.float64
     assert abs(out.mean()) < 1e-12 and out.std() == pytest.approx(1.0, abs=1e-12)
     np.testing.assert_array_equal(normalise_image(np.full((4, 4), 7.0)), 0.0)
+
+
+def test_normalise_image_removes_a_background_ramp_but_keeps_the_columns():
+    rows, cols = np.mgrid[:80, :80]
+    columns = np.cos(2 * np.pi * cols / 8) * np.cos(2 * np.pi * rows / 8)  # period 8 px
+    ramp = 0.1 * cols  # 8 units across the inner half, the columns swing +-1
+    flat = normalise_image(columns + ramp, background_px=8.0)
+    inner = (slice(20, 60), slice(20, 60))
+    assert np.corrcoef(flat[inner].ravel(), columns[inner].ravel())[0, 1] > 0.99
+    assert np.corrcoef(normalise_image(columns + ramp)[inner].ravel(), columns[inner].ravel())[0, 1] < 0.5
 
 
 def _honeycomb(a: float, cells: int, *, jitter: float = 0.0, missing: float = 0.0, seed: int = 0):
@@ -413,19 +457,22 @@ def test_analyse_motifs_finds_dim_columns_in_a_lattice():
     sampling, a = 0.1, 3.2
     i, j = np.meshgrid(np.arange(14), np.arange(16), indexing="ij")
     x, y = 4.0 + i.ravel() * a + (j.ravel() % 2) * a / 2, 4.0 + j.ravel() * a * np.sqrt(3) / 2
+    x, y = x + rng.uniform(-0.5, 0.5, x.size) * sampling, y + rng.uniform(-0.5, 0.5, y.size) * sampling  # random sub-pixel offsets
     dim = rng.random(len(x)) < 0.08
     size = (int(y.max() / sampling) + 45, int(x.max() / sampling) + 45)
     rows, cols = np.mgrid[: size[0], : size[1]] * sampling
     image = sum(h * np.exp(-((cols - cx) ** 2 + (rows - cy) ** 2) / (2 * 0.35**2)) for cx, cy, h in zip(x, y, np.where(dim, 0.4, 1.0)))
-    image = image + 0.05 * rng.standard_normal(size)
+    image = image + 0.02 * rng.standard_normal(size)
     sites = pd.DataFrame({"frame": 0, "kind": "atom", "x": x, "y": y})
     features, motifs, averages = analyse_motifs(image[None], sampling, sites, {"patch_size": "auto", "seed": 1})
     assert len(features) == len(motifs) == len(sites) and "Z10_0" in features.columns  # n_max 10, 36 invariants
+    assert {"rot2", "rot3", "rot4", "rot6", "mirror", "mirror_axis"} <= set(motifs.columns) and motifs["mirror"].between(-1, 1).all()
     truth = dim[motifs["site"].to_numpy()]
     faint_motif = motifs["motif"][truth].mode()[0]
-    assert (truth == (motifs["motif"] == faint_motif)).all()  # the dim columns are one motif, alone
-    # (components also split the bright columns by their sub-pixel offset: patches are cut at
-    # the nearest pixel, as in motif-learn; k-means with 2 motifs finds exactly dim / bright)
+    # patches cut at the sub-pixel site: the bright columns, at every offset from the pixel
+    # grid, are one motif and the dim ones another (cut at the nearest pixel, as motif-learn
+    # does, the components split the bright columns by their offset)
+    assert motifs["motif"].nunique() == 2 and adjusted_rand_score(truth, motifs["motif"]) == 1.0
     kmeans = analyse_motifs(image[None], sampling, sites, {"patch_size": "auto", "labels": "kmeans", "n_motifs": 2})[1]
     assert adjusted_rand_score(truth, kmeans["motif"]) == 1.0
     assert averages["patches"].shape[1:] == (33, 33)  # patch side 3.2 Å at 0.1 Å/px

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atomscope.report import motif_figure, summary_figure, summary_table
+from atomscope.report import hierarchy_figure, motif_figure, summary_figure, summary_table, symmetry_figure
 
 
 def summary(sample: str, bond: float, hexagons: float) -> pd.DataFrame:
@@ -60,6 +60,28 @@ def test_model_card_states_recipe_training_time_and_scores():
     assert "config/presets/carbon_stem.yaml" in card and "4000 steps of 8 crops of 128 px" in card
     assert "48.5 min for the train job (48.3 min of it in the training loop)" in card
     assert "atoms F1 0.892, atoms RMSE 12.9 pm" in card and "## Scores by dose\n\n| a |" in card
+
+
+def test_symmetry_figure_maps_each_score():
+    rng = np.random.default_rng(1)
+    motifs = pd.DataFrame({"x": rng.random(12), "y": rng.random(12), "rot2": rng.random(12), "rot3": rng.random(12), "mirror": rng.random(12)})
+    figure = symmetry_figure(rng.random((20, 20)), 0.1, motifs)
+    panels = [ax for ax in figure.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["2-fold rotation", "3-fold rotation", "mirror"]
+    np.testing.assert_array_equal(panels[2].collections[0].get_array(), motifs["mirror"])
+    assert panels[1].collections[0].get_clim() == (-0.5, 1.0)  # a 3-fold score is >= -1 / (3 - 1)
+
+
+def test_hierarchy_figure_draws_kinds_by_level_with_their_edges():
+    motifs = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [1.0, 1.0, 2.0, 2.0], "cell_kind": [-1, 0, 1, 1]})
+    kinds = pd.DataFrame({"frame": 0, "kind": [0, 1], "level": [1, 2], "count": [3, 1], "pattern": ["0+2", "0+2 0+2"], "contains": ["", "0"]})
+    entropy = pd.DataFrame({"level": [1, 2], "kinds": [1, 1], "count": [3, 1], "entropy": [0.0, 0.0]})
+    figure = hierarchy_figure(np.zeros((30, 30)), 0.2, motifs, kinds, entropy)
+    graph = figure.axes[1]
+    assert [t.get_text() for t in graph.texts] == ["0 (3)", "1 (1)"]
+    assert len(graph.lines) == 1  # kind 1 contains kind 0
+    assert [t.get_text() for t in graph.get_yticklabels()] == ["1 cells, S = 0.00", "2 cells, S = 0.00"]
+    assert len(hierarchy_figure(np.zeros((30, 30)), 0.2, motifs.assign(cell_kind=-1), kinds.iloc[:0], entropy.iloc[:0]).axes[1].texts) == 0
 
 
 def test_motif_figure_shows_each_class_average():

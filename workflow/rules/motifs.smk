@@ -1,6 +1,6 @@
 rule motifs:
     message:
-        "Zernike features, motif layout, labels and class averages of sample {wildcards.sample}"
+        "Zernike features, motif layout, labels, class averages and motif-cell hierarchy of sample {wildcards.sample}"
     input:
         sites=rules.infer.output.sites,
         maps=rules.infer.output.maps,
@@ -8,6 +8,7 @@ rule motifs:
         features="results/motifs/{sample}/features.parquet",
         motifs="results/motifs/{sample}/motifs.parquet",
         averages="results/motifs/{sample}/averages.h5",
+        hierarchy="results/motifs/{sample}/hierarchy.parquet",
     params:
         motifs=section("motifs"),
     log:

@@ -11,6 +11,7 @@ rule report_sample:
         summary=rules.triangulate.output.summary,
         motifs=rules.motifs.output.motifs,
         averages=rules.motifs.output.averages,
+        hierarchy=rules.motifs.output.hierarchy,
     output:
         overlay=report(
             "results/report/{sample}/overlay.png",
@@ -39,6 +40,20 @@ rule report_sample:
             category="Samples",
             subcategory="{sample}",
             labels={"sample": "{sample}", "figure": "motifs"},
+        ),
+        symmetry=report(
+            "results/report/{sample}/symmetry.png",
+            caption="../report/symmetry.rst",
+            category="Samples",
+            subcategory="{sample}",
+            labels={"sample": "{sample}", "figure": "motif symmetry"},
+        ),
+        hierarchy=report(
+            "results/report/{sample}/hierarchy.png",
+            caption="../report/hierarchy.rst",
+            category="Samples",
+            subcategory="{sample}",
+            labels={"sample": "{sample}", "figure": "motif hierarchy"},
         ),
     params:
         report=section("report"),

@@ -12,9 +12,9 @@ from atomscope.config import defaults, with_defaults
 from atomscope.motifs.labels import class_averages, class_distances, motif_labels
 from atomscope.motifs.layout import layout_features
 from atomscope.motifs.patches import extract_patches, normalise_image, repeat_length
-from atomscope.motifs.zernike import zernike_indices, zernike_moments
+from atomscope.motifs.zernike import mirror_symmetry, rotational_symmetry, zernike_indices, zernike_moments
 
-__all__ = ["analyse_motifs", "patch_size_px"]
+__all__ = ["SYMMETRY_FOLDS", "analyse_motifs", "patch_size_px", "symmetry_scores"]
 
 
 def patch_size_px(patch_size: float | str, sampling: float, sites: pd.DataFrame) -> int:
@@ -46,13 +46,29 @@ def patch_size_px(patch_size: float | str, sampling: float, sites: pd.DataFrame)
     return max(3, 2 * int(round(float(patch_size) / sampling / 2)) + 1)
 
 
+#: n of the n-fold rotational symmetry scores in the motifs table (columns ``rot{n}``).
+SYMMETRY_FOLDS = (2, 3, 4, 6)
+
+
+def symmetry_scores(patches: np.ndarray, n_max: int) -> dict[str, np.ndarray]:
+    """Per patch: n-fold rotational symmetry scores ``rot{n}``, mirror score ``mirror`` and its
+    axis ``mirror_axis`` [rad], all from the oriented Zernike moments (the maps of Dan et al. Fig. 2)."""
+    oriented = zernike_moments(patches, n_max=n_max, rotation_invariant=False)
+    rotation = rotational_symmetry(oriented, n_max, SYMMETRY_FOLDS)
+    mirror, axis = mirror_symmetry(oriented, n_max)
+    return {**{f"rot{n}": rotation[:, k] for k, n in enumerate(SYMMETRY_FOLDS)}, "mirror": mirror, "mirror_axis": axis}
+
+
 def analyse_motifs(
     images: np.ndarray, sampling: float, sites: pd.DataFrame, config: Mapping[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
     """Zernike features and motif labels of the atoms of all frames, pooled in one layout.
 
-    Each frame is normalised as a whole (:func:`normalise_image`) and raw patches are cut
-    from it, so brightness differences between columns stay in the features (Dan et al.).
+    Each frame is normalised as a whole (:func:`normalise_image`, after subtracting a
+    ``background`` blur if set) and raw patches are cut from it at the sites' sub-pixel
+    positions, so brightness differences between columns stay in the features (Dan et al.).
+    The features are the rotation-invariant moduli or, with ``rotation_invariant: false``,
+    the oriented moments.
 
     Parameters
     ----------
@@ -67,10 +83,12 @@ def analyse_motifs(
     -------
     features : pandas.DataFrame
         One row per atom with a patch: ``frame``, ``site`` (row within the frame's sites),
-        ``x``, ``y`` [Å], ``rotation_invariant`` and one column ``Z{n}_{m}`` per moment.
+        ``x``, ``y`` [Å], ``rotation_invariant`` and one column ``Z{n}_{m}`` per moment (m >= 0
+        for the invariants; m signed, -: sine, +: cosine, for the oriented moments).
     motifs : pandas.DataFrame
         ``frame``, ``site``, ``x``, ``y``, ``layout_x``, ``layout_y``, ``motif``, ``distance``
-        (to the motif's class average in feature space).
+        (to the motif's class average in feature space) and the symmetry scores of
+        :func:`symmetry_scores` (``rot2``, ``rot3``, ``rot4``, ``rot6``, ``mirror``, ``mirror_axis``).
     averages : dict of ndarray
         ``patches`` (K, S, S): the class-average patch of each motif; ``motif`` (K,): its
         label; ``count`` (K,): its number of atoms.
@@ -81,8 +99,9 @@ def analyse_motifs(
     for frame, part in sites.groupby("frame", sort=True):
         part = part.reset_index(drop=True)
         atoms = part[part["kind"] == "atom"]
+        background = None if config["background"] is None else config["background"] / sampling
         cut, kept = extract_patches(
-            normalise_image(images[frame]), atoms["x"].to_numpy() / sampling, atoms["y"].to_numpy() / sampling, size_px=size_px
+            normalise_image(images[frame], background_px=background), atoms["x"].to_numpy() / sampling, atoms["y"].to_numpy() / sampling, size_px=size_px
         )
         chosen = atoms.iloc[kept]
         rows.append(pd.DataFrame({"frame": frame, "site": chosen.index.to_numpy(), "x": chosen["x"].to_numpy(), "y": chosen["y"].to_numpy()}))
@@ -94,13 +113,15 @@ def analyse_motifs(
             f"only {len(table)} atoms have a full {size_px} px patch, too few for "
             f"n_neighbors={config['n_neighbors']}: lower motifs.patch_size or check the detections"
         )
-    moments = zernike_moments(patches, n_max=config["n_max"], rotation_invariant=True)
-    names = [f"Z{n}_{m}" for n, m in zernike_indices(config["n_max"], rotation_invariant=True)]
-    features = pd.concat([table.assign(rotation_invariant=True), pd.DataFrame(moments, columns=names)], axis=1)
+    invariant = config["rotation_invariant"]
+    moments = zernike_moments(patches, n_max=config["n_max"], rotation_invariant=invariant)
+    names = [f"Z{n}_{m}" for n, m in zernike_indices(config["n_max"], rotation_invariant=invariant)]
+    features = pd.concat([table.assign(rotation_invariant=invariant), pd.DataFrame(moments, columns=names)], axis=1)
     layout = layout_features(moments, config, rng=stage_rng(config["seed"], "motifs"))
     labels = motif_labels(layout, method=config["labels"], n_motifs=config["n_motifs"], rng=stage_rng(config["seed"], "motifs", 1))
     motifs = table.assign(
-        layout_x=layout[:, 0], layout_y=layout[:, 1], motif=labels, distance=class_distances(moments, labels)
+        layout_x=layout[:, 0], layout_y=layout[:, 1], motif=labels, distance=class_distances(moments, labels),
+        **symmetry_scores(patches, config["n_max"]),
     )
     mean_patches, names = class_averages(patches, labels)
     averages = {"patches": mean_patches, "motif": names, "count": np.bincount(labels)[names]}

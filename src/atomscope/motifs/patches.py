@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from atomscope._shared.validation import check_image
 
-__all__ = ["extract_patches", "normalise_image", "repeat_length"]
+__all__ = ["extract_patches", "lattice_vectors", "normalise_image", "repeat_length"]
 
 _MATCH_FRACTION = 0.8  # sites that must find a partner for a translation to be a lattice vector
 _MATCH_TOLERANCE = 0.2  # partner search radius, in nearest-neighbour distances
@@ -26,11 +26,15 @@ def extract_patches(
     *,
     size_px: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cut a square patch around each site.
+    """Cut a square patch centred on each site at its sub-pixel position.
 
-    Each patch is centred on the pixel nearest to the site, ``image[round(y_px), round(x_px)]``.
-    Sites whose patch would leave the image (closer than ``size_px // 2`` pixels to a border)
-    are skipped; ``kept`` says which sites have a patch.
+    Patch pixel (r, c) samples the image at (y_px + r - S // 2, x_px + c - S // 2) by cubic
+    spline interpolation (scipy.ndimage.map_coordinates), so the site sits exactly at the
+    patch centre: columns of one kind at different sub-pixel offsets give the same patch
+    (cutting at the nearest pixel, as motif-learn does, shifts them by up to half a pixel,
+    which splits one kind of column into several motifs). Sites whose patch would leave the
+    image (closer than ``S // 2`` pixels to a border) are skipped; ``kept`` says which sites
+    have a patch.
 
     Parameters
     ----------
@@ -64,17 +68,21 @@ def extract_patches(
     size_px = int(size_px)
 
     half = size_px // 2
-    rows = np.rint(y_px).astype(np.intp)
-    cols = np.rint(x_px).astype(np.intp)
     height, width = image.shape
-    inside = (rows >= half) & (rows < height - half) & (cols >= half) & (cols < width - half)
+    inside = (y_px >= half) & (y_px <= height - 1 - half) & (x_px >= half) & (x_px <= width - 1 - half)
     kept = np.flatnonzero(inside)
     if kept.size == 0:  # also covers images smaller than one patch
         return np.empty((0, size_px, size_px), dtype=np.float32), kept
-    # windows[r, c] is the S x S view whose top-left pixel is (r, c); fancy indexing copies.
-    windows = sliding_window_view(image, (size_px, size_px))
-    patches = windows[rows[kept] - half, cols[kept] - half].astype(np.float32)
-    return patches, kept
+    offsets = np.arange(size_px) - half
+    rows = y_px[kept, None, None] + offsets[None, :, None]
+    cols = x_px[kept, None, None] + offsets[None, None, :]
+    # the spline coefficients once for the whole image, then only the samples per patch
+    coefficients = ndimage.spline_filter(image.astype(np.float64), order=3, mode="mirror")
+    shape = (kept.size, size_px, size_px)
+    samples = ndimage.map_coordinates(
+        coefficients, [np.broadcast_to(rows, shape).ravel(), np.broadcast_to(cols, shape).ravel()], order=3, mode="mirror", prefilter=False
+    )
+    return samples.reshape(shape).astype(np.float32), kept
 
 
 def _check_coordinates(values: np.ndarray, name: str) -> np.ndarray:
@@ -86,7 +94,7 @@ def _check_coordinates(values: np.ndarray, name: str) -> np.ndarray:
     return values
 
 
-def normalise_image(image: np.ndarray) -> np.ndarray:
+def normalise_image(image: np.ndarray, *, background_px: float | None = None) -> np.ndarray:
     """The whole frame to zero mean and unit standard deviation (one scale for all its patches).
 
     Dan et al. cut raw patches from one normalised image, so that a dim or bright column
@@ -96,12 +104,18 @@ def normalise_image(image: np.ndarray) -> np.ndarray:
     ----------
     image : ndarray, shape (H, W)
         The micrograph, any real dtype.
+    background_px : float or None
+        If given, a Gaussian blur of this sigma [px] is subtracted first, removing uneven
+        illumination or thickness on scales above it (sigma ~ one lattice constant averages
+        a unit cell, so the columns' contrast stays).
 
     Returns
     -------
     ndarray, shape (H, W), float64
     """
     image = check_image(image, "image", ndim=2).astype(np.float64)
+    if background_px is not None:
+        image = image - ndimage.gaussian_filter(image, float(background_px))
     std = image.std()
     return (image - image.mean()) / (std if std > 0 else 1.0)
 
@@ -127,19 +141,63 @@ def repeat_length(x: np.ndarray, y: np.ndarray) -> float:
     float
         The repeat length, in the units of ``x`` and ``y``.
     """
+    points = _check_sites(x, y)
+    distances, _ = cKDTree(points).query(points, k=_SHELL + 1)
+    for vector in _lattice_translations(points):
+        return float(np.hypot(*vector))
+    return float(np.mean(distances[:, _SHELL]))
+
+
+def lattice_vectors(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Two primitive lattice vectors of a set of sites [units of x, y], from neighbour statistics.
+
+    The shortest translation that maps the sites onto themselves (as :func:`repeat_length`)
+    and the shortest one not parallel to it (at least 30 degrees apart), each refined to the
+    mean separation of the pairs it matches.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (N,)
+        Site positions (e.g. [Å]), N >= 7.
+
+    Returns
+    -------
+    ndarray, shape (2, 2)
+        Rows a1, a2, with a1 x a2 > 0.
+
+    Raises
+    ------
+    ValueError
+        If the sites have no two independent lattice translations (not a crystal).
+    """
+    first = None
+    for vector in _lattice_translations(_check_sites(x, y)):
+        if first is None:
+            first = vector
+            continue
+        cross = first[0] * vector[1] - first[1] * vector[0]
+        if abs(cross) > 0.5 * np.hypot(*first) * np.hypot(*vector):  # sin > 0.5
+            return np.array([first, vector if cross > 0 else -vector])
+    raise ValueError("no two independent lattice translations map the sites onto themselves: not a crystal")
+
+
+def _check_sites(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Finite site coordinates as an (N, 2) array, N > 6."""
     x = _check_coordinates(x, "x")
     y = _check_coordinates(y, "y")
     if x.shape != y.shape or x.size <= _SHELL:
         raise ValueError(f"`x` and `y` need the same length > {_SHELL}, got {x.size} and {y.size}")
-    points = np.column_stack([x, y])
+    return np.column_stack([x, y])
+
+
+def _lattice_translations(points: np.ndarray):
+    """Translations that map >= 80 % of the sites onto sites, shortest first, refined."""
     tree = cKDTree(points)
-    distances, _ = tree.query(points, k=_SHELL + 1)
-    spacing = float(np.median(distances[:, 1]))
+    spacing = float(np.median(tree.query(points, k=2)[0][:, 1]))
     for vector in _candidate_translations(points, tree, spacing):
         fraction, refined = _match(points, tree, vector, spacing)
         if fraction >= _MATCH_FRACTION:
-            return float(np.hypot(*refined))
-    return float(np.mean(distances[:, _SHELL]))
+            yield refined
 
 
 def _candidate_translations(points: np.ndarray, tree: cKDTree, spacing: float) -> np.ndarray:

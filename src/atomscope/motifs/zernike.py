@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import eval_jacobi
 
-__all__ = ["rotational_symmetry", "zernike_basis", "zernike_indices", "zernike_moments", "zernike_reconstruct"]
+__all__ = ["mirror_symmetry", "rotational_symmetry", "zernike_basis", "zernike_indices", "zernike_moments", "zernike_reconstruct"]
 
 
 def zernike_indices(n_max: int, *, rotation_invariant: bool = False) -> list[tuple[int, int]]:
@@ -171,9 +171,10 @@ def zernike_reconstruct(moments: np.ndarray, size_px: int, n_max: int) -> np.nda
 def rotational_symmetry(moments: np.ndarray, n_max: int, folds: tuple[int, ...] = (2, 3, 4, 6)) -> np.ndarray:
     """n-fold rotational symmetry score of each patch from its oriented moments (motif-learn's rot_maps).
 
-    Score_n = sum over moments with |m| > 1 of A_nm^2, counted +1 where |m| is a multiple of n
-    (the angular orders an n-fold symmetric patch can have) and -1 / (n - 1) elsewhere; m = 0
-    and |m| = 1 do not count. Positive: the patch's power sits in the orders of n-fold symmetry.
+    Of the power P = sum of A_nm^2 over the moments with |m| > 1 (m = 0 and |m| = 1 do not
+    count: every patch has them), the score counts +1 where |m| is a multiple of n (the
+    angular orders an n-fold symmetric patch can have) and -1 / (n - 1) elsewhere, divided by P.
+    1: all that power in the orders of n-fold symmetry; about 0: spread evenly; negative: none.
 
     Parameters
     ----------
@@ -187,17 +188,64 @@ def rotational_symmetry(moments: np.ndarray, n_max: int, folds: tuple[int, ...] 
     Returns
     -------
     ndarray, shape (M, len(folds)), float64
-        In the squared units of the moments.
+        Scores in [-1 / (n - 1), 1] (dimensionless); 0 for a patch without power at |m| > 1.
     """
-    indices = zernike_indices(n_max)
-    moments = np.asarray(moments, dtype=np.float64)
-    if moments.shape[-1] != len(indices):
-        raise ValueError(f"`moments` must have {len(indices)} columns for n_max={n_max}, got shape {moments.shape}")
+    moments, orders = _check_oriented(moments, n_max)
     if any(int(n) != n or n < 2 for n in folds):
         raise ValueError(f"`folds` must be integers >= 2, got {folds!r}")
-    orders = np.array([abs(m) for _, m in indices])
     weights = np.array([np.where(orders <= 1, 0.0, np.where(orders % n == 0, 1.0, -1.0 / (n - 1))) for n in folds])
-    return moments**2 @ weights.T
+    power = moments**2 @ (orders > 1).astype(np.float64)
+    return moments**2 @ weights.T / np.where(power > 0, power, 1.0)[:, None]
+
+
+def mirror_symmetry(moments: np.ndarray, n_max: int, *, n_angles: int = 360) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror symmetry score and mirror axis of each patch from its oriented moments (motif-learn's mirror_map).
+
+    With c_nm = A_{n,+m} - i A_{n,-m} = |c_nm| exp(i phi_nm), a reflection about the axis at
+    angle alpha turns c_nm into conj(c_nm) exp(-2 i m alpha), so the overlap of a patch with
+    its mirror image, relative to its power, is
+    S(alpha) = sum |c_nm|^2 cos(2 phi_nm + 2 m alpha) / sum |c_nm|^2 over m > 0 (m = 0 moments
+    are their own mirror image for every axis and do not count). The score is the largest
+    S over ``n_angles`` axes in [0, 180) degrees.
+
+    Parameters
+    ----------
+    moments : ndarray, shape (M, J)
+        Output of :func:`zernike_moments` with ``rotation_invariant=False``.
+    n_max : int
+        Highest radial order of ``moments``.
+    n_angles : int
+        Axes tried, evenly spaced in [0, pi).
+
+    Returns
+    -------
+    score : ndarray, shape (M,), float64
+        In [-1, 1] (dimensionless): 1 for a mirror-symmetric patch, 0 where it has no power at m > 0.
+    axis : ndarray, shape (M,), float64
+        Angle of the best mirror axis [rad] in [0, pi), from the x axis towards y (rows).
+    """
+    moments, orders = _check_oriented(moments, n_max)
+    indices = zernike_indices(n_max)
+    plus = [j for j, (n, m) in enumerate(indices) if m > 0]
+    minus = [indices.index((n, -m)) for n, m in (indices[j] for j in plus)]
+    c = moments[:, plus] - 1j * moments[:, minus]
+    m = orders[plus]
+    alpha = np.arange(int(n_angles)) * np.pi / int(n_angles)
+    # Re(c^2 exp(2 i m alpha)) = |c|^2 cos(2 phi + 2 m alpha), for all axes in one product
+    overlap = (c.real**2 - c.imag**2) @ np.cos(2 * np.outer(m, alpha)) - (2 * c.real * c.imag) @ np.sin(2 * np.outer(m, alpha))
+    power = (np.abs(c) ** 2).sum(axis=1)
+    best = overlap.argmax(axis=1)
+    score = overlap[np.arange(len(c)), best] / np.where(power > 0, power, 1.0)
+    return np.where(power > 0, score, 0.0), alpha[best]
+
+
+def _check_oriented(moments: np.ndarray, n_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """Oriented moments as float64 (M, J), checked against n_max, and the |m| of each column."""
+    indices = zernike_indices(n_max)
+    moments = np.atleast_2d(np.asarray(moments, dtype=np.float64))
+    if moments.shape[-1] != len(indices):
+        raise ValueError(f"`moments` must have {len(indices)} columns for n_max={n_max}, got shape {moments.shape}")
+    return moments, np.array([abs(m) for _, m in indices])
 
 
 def _radial(n: int, m: int, rho: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Figures for the report: per sample and across samples; model cards of shipped models."""
 
 from atomscope.report.cards import model_card
+from atomscope.report.motif_figures import hierarchy_figure, symmetry_figure
 from atomscope.report.figures import (
     learning_curve_figure,
     motif_figure,
@@ -13,6 +14,7 @@ from atomscope.report.figures import (
 from atomscope.report.species import minority_sites, species_counts, species_figure
 
 __all__ = [
+    "hierarchy_figure",
     "learning_curve_figure",
     "minority_sites",
     "model_card",
@@ -24,4 +26,5 @@ __all__ = [
     "statistics_figure",
     "summary_figure",
     "summary_table",
+    "symmetry_figure",
 ]
