@@ -10,7 +10,7 @@ per validation). Config: ``training``; ``preset`` (recorded in the recipe).
 import torch
 
 from atomscope.logs import configure_logging
-from atomscope.training.files import train_files
+from atomscope.training import train_files
 
 if __name__ == "__main__":
     configure_logging(snakemake.log[0])  # noqa: F821

@@ -136,3 +136,41 @@ def test_species_counts_carry_binomial_errors_and_minorities_their_positions():
     assert minority["species"].tolist() == ["SSe"] * 3 + ["vacancy"] * 2 and minority["x"].tolist() == [95.0, 96.0, 97.0, 98.0, 99.0]
     figure = species_figure(np.random.default_rng(0).random((20, 120)), 1.0, sites, species_counts(sites))
     assert [t.get_text() for t in figure.axes[0].get_legend().get_texts()][2] == "SSe: 3 (3.00 ± 1.71 %)"
+
+
+class _Channel(torch.nn.Module):
+    """A 'network' whose atoms map is input channel k and whose centres map is 0: shows which frame went where."""
+
+    def __init__(self, k: int) -> None:
+        super().__init__()
+        self.k = k
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x[:, self.k : self.k + 1], torch.zeros_like(x[:, :1])], dim=1)
+
+
+def test_a_focal_series_of_three_files_is_one_input_of_three_channels(tmp_path):
+    """Three co-registered TIFFs read as one series; a 3-channel model sees them as its channels in order."""
+    from atomscope.inference import analyse_micrograph, read_focal_series
+    from atomscope.io import write_micrograph_tiff
+
+    xy = [np.array([[3.0, 3.0]]), np.array([[6.0, 9.0], [9.0, 4.0]]), np.array([[11.0, 11.0]])]
+    paths = []
+    for k, positions in enumerate(xy):
+        paths.append(tmp_path / f"df{k}.tif")
+        write_micrograph_tiff(paths[-1], 1 + gaussian_heatmap(positions, (140, 140), 0.1, sigma=0.5), 0.1)
+    series = read_focal_series([str(p) for p in paths])
+    assert series.frames.shape == (3, 140, 140) and series.sampling == pytest.approx(0.1)
+    channels = tuple(InputChannel(f"hrtem_df{o:+g}", float(o)) for o in (-30, 20, 70))
+    heads = (Head("atoms", "heatmap", (HeadClass("atom", ("Mo", "S")),)), Head("centres", "heatmap", (HeadClass("centre"),)))
+    spec = ModelSpec("resunet", {"base_channels": 4, "depth": 2}, channels, heads, 0.1, normalisation="standardise")
+    config = {"tile_px": 64, "overlap_px": 16, "threshold": 0.5, "min_distance": 0.7}
+    for k in range(3):
+        images, maps, sites = analyse_micrograph(series, spec, _Channel(k), config, device=torch.device("cpu"))
+        assert images.shape == (1, 3, 140, 140) and sites["frame"].eq(0).all()
+        np.testing.assert_allclose(np.sort(sites[["x", "y"]].to_numpy(), axis=0), np.sort(xy[k], axis=0), atol=0.05)
+    with pytest.raises(ValueError, match=r"focal series of 3 co-registered frames \(defocus offsets -30 Å, \+20 Å, \+70 Å\), the input holds 2"):
+        analyse_micrograph(read_focal_series([str(p) for p in paths[:2]]), spec, _Channel(0), config, device=torch.device("cpu"))
+    write_micrograph_tiff(tmp_path / "small.tif", np.random.default_rng(0).random((120, 140)), 0.1)
+    with pytest.raises(ValueError, match="small.tif: .* must be co-registered images of one size"):
+        read_focal_series([str(paths[0]), str(tmp_path / "small.tif")])

@@ -10,7 +10,7 @@ from scipy.spatial import cKDTree
 from atomscope._shared.validation import check_positive
 from atomscope.io import ImageGrid
 
-__all__ = ["detection_scores", "score_sites"]
+__all__ = ["detection_scores", "score_sites", "species_scores"]
 
 
 def detection_scores(detected: np.ndarray, truth: np.ndarray, *, radius: float) -> dict[str, float]:
@@ -79,4 +79,32 @@ def score_sites(
             radius=match_radius,
         )
         rows.append({"kind": kind, **result})
+    return pd.DataFrame(rows)
+
+
+def species_scores(
+    sites: pd.DataFrame,
+    truth: pd.DataFrame,
+    *,
+    grid: ImageGrid,
+    match_radius: float,
+    border: float,
+) -> pd.DataFrame:
+    """Detection scores per species class, ignoring sites within ``border`` [Å] of the image edge.
+
+    ``sites`` hold ``species``, ``x``, ``y`` [Å] (atoms and vacancies of a classes head);
+    ``truth`` holds ``species_class``, ``x``, ``y``. A site counts for its class only: a Mo
+    column called S2 is a false S2 and a missed Mo. Returns one row per class found in either,
+    with ``tp``, ``fp``, ``fn`` (to pool over images) and the scores of :func:`detection_scores`.
+    """
+    sites = sites[grid.contains(sites["x"], sites["y"], margin=border) & sites["species"].fillna("").astype(str).ne("")]
+    truth = truth[grid.contains(truth["x"], truth["y"], margin=border)]
+    rows = []
+    for name in sorted(set(sites["species"]) | set(truth["species_class"])):
+        result = detection_scores(
+            sites.loc[sites["species"] == name, ["x", "y"]].to_numpy(),
+            truth.loc[truth["species_class"] == name, ["x", "y"]].to_numpy(),
+            radius=match_radius,
+        )
+        rows.append({"species": name, **result})
     return pd.DataFrame(rows)
