@@ -174,3 +174,17 @@ def test_a_focal_series_of_three_files_is_one_input_of_three_channels(tmp_path):
     write_micrograph_tiff(tmp_path / "small.tif", np.random.default_rng(0).random((120, 140)), 0.1)
     with pytest.raises(ValueError, match="small.tif: .* must be co-registered images of one size"):
         read_focal_series([str(paths[0]), str(tmp_path / "small.tif")])
+
+
+def test_neighbour_species_of_a_2h_lattice_alternate():
+    """In a projected 2H MoS2 layer every Mo column's three nearest columns are S2 and the reverse."""
+    from atomscope.report import neighbour_species
+    from atomscope.structures.crystals import tmd_layer, tmd_sites
+
+    sites = tmd_sites(tmd_layer("MoS2", (20.0, 20.0)))
+    columns = sites.groupby(["species_class", sites["x"].round(3), sites["y"].round(3)]).size().reset_index()[["species_class", "x", "y"]]
+    columns = columns.rename(columns={"species_class": "species"}).assign(kind="atom")
+    inner = columns["x"].between(3, 16) & columns["y"].between(3, 16)
+    neighbours = neighbour_species(columns)[inner.to_numpy()]
+    own = columns.loc[inner, "species"].to_numpy()
+    assert (neighbours[own == "Mo"] == "S2").all() and (neighbours[own == "S2"] == "Mo").all() and len(own) > 40

@@ -12,10 +12,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from scipy.spatial import cKDTree  # noqa: E402
 
 from atomscope.report.figures import _show_image  # noqa: E402
 
-__all__ = ["HOST_FRACTION", "species_counts", "minority_sites", "species_figure"]
+__all__ = ["HOST_FRACTION", "minority_sites", "neighbour_species", "species_counts", "species_figure"]
 
 #: Classes holding at least this fraction of a frame's columns are the host lattice (Mo and S2
 #: hold about half each in MoS2, C nearly all in graphene); the others are listed with their
@@ -51,6 +52,16 @@ def minority_sites(sites: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     columns = _columns(sites)
     keep = [(f, s) not in host for f, s in zip(columns["frame"], columns["species"])]
     return columns.loc[keep, ["frame", "kind", "species", "x", "y", "x_px", "y_px"]].reset_index(drop=True)
+
+
+def neighbour_species(sites: pd.DataFrame, k: int = 3) -> np.ndarray:
+    """The species of each column's ``k`` nearest columns (atoms and vacancies of one frame), (N, k),
+    in the order of the columns in ``sites``; in a 2H TMD the three nearest of a metal column are
+    chalcogen columns and the reverse."""
+    columns = _columns(sites)
+    xy = columns[["x", "y"]].to_numpy(float)
+    _, index = cKDTree(xy).query(xy, k=k + 1)
+    return columns["species"].to_numpy(dtype=object)[index[:, 1:]]
 
 
 def species_figure(image: np.ndarray, sampling: float, sites: pd.DataFrame, counts: pd.DataFrame) -> Figure:
