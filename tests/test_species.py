@@ -188,3 +188,14 @@ def test_neighbour_species_of_a_2h_lattice_alternate():
     neighbours = neighbour_species(columns)[inner.to_numpy()]
     own = columns.loc[inner, "species"].to_numpy()
     assert (neighbours[own == "Mo"] == "S2").all() and (neighbours[own == "S2"] == "Mo").all() and len(own) > 40
+
+
+def test_species_scores_count_a_wrong_class_as_a_false_and_a_missed_column():
+    from atomscope.io import ImageGrid
+    from atomscope.labels import species_scores
+
+    truth = pd.DataFrame({"species_class": ["Mo", "Mo", "S2", "vacancy"], "x": [2.0, 4.0, 6.0, 8.0], "y": 5.0})
+    found = pd.DataFrame({"species": ["Mo", "S2", "S2", "vacancy", "Mo"], "x": [2.1, 4.0, 6.0, 8.2, 0.2], "y": 5.0})
+    scores = species_scores(found, truth, grid=ImageGrid((100, 100), 0.1), match_radius=0.5, border=1.0).set_index("species")
+    assert scores.loc["Mo", ["tp", "fp", "fn"]].tolist() == [1, 0, 1]  # the Mo at x = 0.2 lies in the border
+    assert scores.loc["S2", ["tp", "fp", "fn"]].tolist() == [1, 1, 0] and scores.loc["vacancy", "f1"] == 1.0
