@@ -199,3 +199,15 @@ def test_species_scores_count_a_wrong_class_as_a_false_and_a_missed_column():
     scores = species_scores(found, truth, grid=ImageGrid((100, 100), 0.1), match_radius=0.5, border=1.0).set_index("species")
     assert scores.loc["Mo", ["tp", "fp", "fn"]].tolist() == [1, 0, 1]  # the Mo at x = 0.2 lies in the border
     assert scores.loc["S2", ["tp", "fp", "fn"]].tolist() == [1, 1, 0] and scores.loc["vacancy", "f1"] == 1.0
+
+
+def test_an_s2_column_is_one_true_site():
+    """The two S atoms of an S2 column share (x, y): the truth holds the column once (the GPU
+    models' first validation counted it twice, so S2 recall could not pass 0.5)."""
+    from atomscope.labels import projected_columns
+    from atomscope.structures.crystals import tmd_layer, tmd_sites
+
+    sites = tmd_sites(tmd_layer("MoS2", (12.64, 10.95)))
+    columns = projected_columns(sites)
+    assert (sites["species_class"] == "S2").sum() == 2 * (columns["species_class"] == "S2").sum()
+    assert (columns["species_class"] == "Mo").sum() == (sites["species_class"] == "Mo").sum() == (columns["species_class"] == "S2").sum()

@@ -24,7 +24,7 @@ import torch
 
 from atomscope.inference.predict import class_channels, detect_sites, map_names, predict_maps, site_species
 from atomscope.io import ImageGrid, read_table
-from atomscope.labels import sites_in_view, species_scores
+from atomscope.labels import projected_columns, sites_in_view, species_scores
 from atomscope.nets import load_model
 
 MATCH_RADIUS, BORDER = 0.5, 1.0
@@ -44,7 +44,7 @@ def score_set(folder: Path, spec, net) -> pd.DataFrame:
             threshold=0.4, min_distance=0.7, species=site_species(spec), classes=class_channels(spec),
         )
         grid = ImageGrid(image.shape, float(s))
-        truth = sites_in_view(sites[sites["model"] == model], (models.at[model, "cell_x"], models.at[model, "cell_y"]), grid)
+        truth = projected_columns(sites_in_view(sites[sites["model"] == model], (models.at[model, "cell_x"], models.at[model, "cell_y"]), grid))
         truth = truth[truth["kind"].isin(["atom", "vacancy"]) & (truth["species_class"] != "contamination")]
         scores = species_scores(found, truth, grid=grid, match_radius=MATCH_RADIUS, border=BORDER)
         rows.append(scores.assign(material=models.at[model, "material"]))
@@ -63,7 +63,7 @@ def main() -> None:
     table["f1"] = 2 * table["tp"] / (2 * table["tp"] + table["fp"] + table["fn"])
     table["columns"] = table["tp"] + table["fn"]
     wide = table.pivot_table(index=["material", "species"], columns="dose", values="f1")
-    counts = table.pivot_table(index=["material", "species"], columns="dose", values="columns").iloc[:, 0].astype(int)
+    counts = table.pivot_table(index=["material", "species"], columns="dose", values="columns").max(axis=1).fillna(0).astype(int)
     wide.columns = [f"F1 at {d:.0e} e/Å²" for d in wide.columns]
     wide.insert(0, "true columns per dose", counts)
     print(wide.reset_index().to_markdown(index=False, floatfmt=".3f"))
