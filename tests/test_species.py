@@ -45,7 +45,7 @@ def test_a_tiny_classes_head_learns_two_classes_of_spots():
     """Bright and dim spots: after 150 steps of the heat-map + cross-entropy loss, the atoms head
     finds the spots and the classes head tells them apart on an image it never saw."""
     torch.manual_seed(0)
-    pairs = [_two_classes(seed) for seed in range(4)]
+    pairs = [_two_classes(seed) for seed in range(2)]
     x = torch.from_numpy(np.stack([p[0] for p in pairs]))
     y = torch.from_numpy(np.stack([p[1] for p in pairs]))
     net = ResUNet(1, 2 + 3, base_channels=8, depth=2)

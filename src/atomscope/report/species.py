@@ -76,7 +76,7 @@ def species_figure(image: np.ndarray, sampling: float, sites: pd.DataFrame, coun
         empty = (part["kind"] == "vacancy").all()
         label = f"{row.species}: {row.count} ({100 * row.fraction:.2f} ± {100 * row.fraction_err:.2f} %)"
         style = {"facecolors": "none", "edgecolors": colours(k % 10), "linewidths": 1.2} if empty else {"color": colours(k % 10)}
-        ax.scatter(part["x"], part["y"], s=10 if row.host else 28, label=label, **style)
+        ax.scatter(part["x"], part["y"], s=3 if row.host else 16, label=label, **style)
     ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
     ax.set_title(f"{len(columns)} columns by species")
     return fig
