@@ -5,7 +5,7 @@ calibration in the file) and ``truth`` (Parquet: kind, x, y [Å] of every site i
 """
 
 from atomscope.io import ImageGrid, read_arrays, read_table, write_micrograph_tiff, write_table
-from atomscope.labels import sites_in_view
+from atomscope.labels import projected_columns, sites_in_view
 from atomscope.logs import configure_logging
 
 if __name__ == "__main__":
@@ -19,7 +19,8 @@ if __name__ == "__main__":
     model = models.loc[int(arrays["model"][index])]
     sites = read_table(snakemake.input.sites)
     sites = sites[sites["model"] == model.name]
-    truth = sites_in_view(sites, (model["cell_x"], model["cell_y"]), ImageGrid(image.shape, sampling))[["kind", "x", "y", "element"]]
+    # one true site per projected column (the two S atoms of an S2 column are one site in the image)
+    truth = projected_columns(sites_in_view(sites, (model["cell_x"], model["cell_y"]), ImageGrid(image.shape, sampling)))[["kind", "x", "y", "element"]]
     write_micrograph_tiff(snakemake.output.image, image, sampling)
     write_table(truth, snakemake.output.truth, units={"x": "Å", "y": "Å"})
     log.info("image %s px at %.4f Å/px with %d true atoms", image.shape, sampling, int((truth["kind"] == "atom").sum()))

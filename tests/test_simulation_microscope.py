@@ -231,7 +231,12 @@ def test_leist_preset_is_a_valid_config_of_100_shards():
 
 @pytest.mark.parametrize(
     ("preset", "species"),
-    [("tmd_stem", ["Mo", "W", "Fe", "S2", "S", "Se2", "Se", "SSe", "STe", "vacancy"]), ("graphene_dopant_stem", ["C", "Si", "N"])],
+    [
+        ("tmd_stem", ["Mo", "W", "Fe", "S2", "S", "Se2", "Se", "SSe", "STe", "vacancy"]),
+        ("graphene_dopant_stem", ["C", "Si", "N"]),
+        ("mos2_focal_hrtem", ["Mo", "S2", "S", "SSe", "vacancy"]),
+        ("mos2_hrtem", ["Mo", "S2", "S", "SSe", "vacancy"]),
+    ],
 )
 def test_species_presets_are_valid_configs_with_a_species_target_per_class(preset, species):
     values = yaml.safe_load((ROOT / "config" / "presets" / f"{preset}.yaml").read_text())

@@ -3,10 +3,13 @@
 Usage (project root):
 
     python tools/ship_model.py NAME RUN_DIR [--hardware TEXT] [--section "TITLE=FILE.md" ...]
+    python tools/ship_model.py NAME MODEL_DIR --trained-by-script --wall-seconds S --hardware TEXT ...
 
 RUN_DIR is the working directory of the Snakemake run that trained it (results/models/NAME/
-and benchmarks/runs/train/NAME.tsv). Each --section adds a titled section to the card from a
-Markdown file (e.g. the dose table of benchmarks/detection and the real-image checks).
+and benchmarks/runs/train/NAME.tsv). With --trained-by-script, MODEL_DIR holds the
+model.safetensors and metrics.parquet that a script calling the train rule's library function
+wrote (e.g. benchmarks/species/train_gpu.sh on a GPU machine), and --wall-seconds gives its
+time. Each --section adds a titled section to the card from a Markdown file (e.g. the dose table of benchmarks/detection and the real-image checks).
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ def main() -> None:
     parser.add_argument("run", type=Path)
     parser.add_argument("--hardware", default=f"2 CPU cores ({platform.machine()}), no GPU")
     parser.add_argument("--section", action="append", default=[], help="TITLE=FILE.md")
+    parser.add_argument("--trained-by-script", action="store_true", help="RUN_DIR is the folder of model.safetensors and metrics.parquet")
+    parser.add_argument("--wall-seconds", type=float, help="wall time of the training [s] (default: the train rule's benchmark file)")
     args = parser.parse_args()
-    source = args.run / "results" / "models" / args.name
+    source = args.run if args.trained_by_script else args.run / "results" / "models" / args.name
     target = models_dir()
     target.mkdir(parents=True, exist_ok=True)
     spec, _ = read_model(source / "model.safetensors")
@@ -41,7 +46,9 @@ def main() -> None:
     shutil.copy(source / "model.safetensors", target / f"{args.name}.safetensors")
     shutil.copy(source / "metrics.parquet", target / f"{args.name}.metrics.parquet")
     learning_curve_figure(metrics, f"{args.name}: training").savefig(target / f"{args.name}.png", dpi=100)
-    wall = float(pd.read_csv(args.run / "benchmarks" / "runs" / "train" / f"{args.name}.tsv", sep="\t")["s"].iloc[0])
+    wall = args.wall_seconds
+    if wall is None:
+        wall = float(pd.read_csv(args.run / "benchmarks" / "runs" / "train" / f"{args.name}.tsv", sep="\t")["s"].iloc[0])
     sections = {}
     for item in args.section:
         title, _, path = item.partition("=")

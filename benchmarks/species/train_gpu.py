@@ -1,5 +1,5 @@
 """Train the shipped species models from copied shards, without Snakemake: the train rule's own
-library call (:func:`atomscope.training.files.train_files`) with each preset's training section.
+library call (:func:`atomscope.training.train_files`) with each preset's training section.
 
     python3 benchmarks/species/train_gpu.py SHARDS OUT [--seconds S] [--max-steps N] [--steps N]
 
@@ -21,7 +21,7 @@ import torch
 import yaml
 
 from atomscope.config import with_defaults
-from atomscope.training.files import train_files
+from atomscope.training import train_files
 
 MODELS = ("tmd_stem", "graphene_dopant_stem")
 ROOT = Path(__file__).resolve().parents[2]

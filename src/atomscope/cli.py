@@ -220,11 +220,11 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     import matplotlib.pyplot as plt
 
     from atomscope.geometry import analyse_frames, local_maps
-    from atomscope.inference import analyse_micrograph, lattice_evidence, map_names, maps_attrs, read_micrograph
+    from atomscope.inference import analyse_micrograph, class_channels, lattice_evidence, map_names, maps_attrs, read_micrograph
     from atomscope.io import ImageGrid, write_arrays, write_csv, write_extxyz, write_table
     from atomscope.labels import MONOLAYER
     from atomscope.nets import pick_device
-    from atomscope.report import network_maps_figure, overlay_figure
+    from atomscope.report import minority_sites, network_maps_figure, overlay_figure, species_counts, species_figure
 
     micrograph = read_micrograph(image, pixel_size=args.pixel_size, pixel_size_from="cli")
     inference = {
@@ -246,6 +246,11 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     maps_figure = network_maps_figure(
         images[0, 0], model_grid, first_sites, first["rings"], first["defects"], local_maps(first_sites, first["bonds"], first["rings"], model_grid)
     )
+    figures = {"overlay": figure, "network": maps_figure}
+    if class_channels(spec) is not None:  # a species head: counts, concentrations, minority sites
+        counts = species_counts(sites)
+        tables = {**tables, "species": counts, "species_sites": minority_sites(sites, counts)}
+        figures["species"] = species_figure(images[0, 0], spec.pixel_size, first_sites, counts[counts["frame"] == 0])
 
     def write(folder: Path) -> None:
         write_table(
@@ -261,14 +266,14 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
                 write_csv(table, folder / f"{name}.csv")
         if "extxyz" in args.format:
             write_extxyz(sites, folder / "sites.extxyz")
-        figure.savefig(folder / "overlay.png", dpi=120)
-        maps_figure.savefig(folder / "network.png", dpi=120)
+        for name, fig in figures.items():
+            fig.savefig(folder / f"{name}.png", dpi=120)
 
     try:
         _write_all(out, write)
     finally:
-        plt.close(figure)
-        plt.close(maps_figure)
+        for fig in figures.values():
+            plt.close(fig)
     summary = tables["summary"].iloc[0]
     log.info(
         "%s (%s): %d atoms, %d bonds, mean bond %.3f Å, %d complete rings -> %s",

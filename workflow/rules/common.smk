@@ -70,7 +70,8 @@ def shard_spec(wildcards):
 
 
 def sample_image(wildcards):
-    return ROWS[wildcards.sample]["path"]
+    """The sample's image file, or the files of a focal series (path a.tif;b.tif;c.tif)."""
+    return [p.strip() for p in ROWS[wildcards.sample]["path"].split(";")]
 
 
 def sample_pixel_size(wildcards):

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from atomscope.inference.predict import MIN_SIDE_PX, analyse_micrograph, check_micrograph, lattice_evidence, map_names, maps_attrs
-from atomscope.inference.readers import SUPPORTED_EXTENSIONS, Micrograph, read_micrograph
+from atomscope.inference.predict import MIN_SIDE_PX, analyse_micrograph, check_micrograph, class_channels, lattice_evidence, map_names, maps_attrs
+from atomscope.inference.readers import SUPPORTED_EXTENSIONS, Micrograph, read_focal_series, read_micrograph
 from atomscope.inference.tiling import predict_tiled
 
 __all__ = [
     "MIN_SIDE_PX",
     "analyse_micrograph",
     "check_micrograph",
+    "class_channels",
     "lattice_evidence",
     "map_names",
     "maps_attrs",
     "Micrograph",
     "SUPPORTED_EXTENSIONS",
+    "read_focal_series",
     "read_micrograph",
     "predict_tiled",
 ]

@@ -26,6 +26,7 @@ __all__ = [
     "NOISE_SPREAD",
     "analyse_micrograph",
     "check_micrograph",
+    "class_channels",
     "detect_sites",
     "lattice_evidence",
     "map_names",
@@ -97,7 +98,7 @@ def map_names(spec: ModelSpec) -> list[str]:
     return names
 
 
-def _head_classes(spec: ModelSpec) -> tuple[slice, list[str]] | None:
+def class_channels(spec: ModelSpec) -> tuple[slice, list[str]] | None:
     """Output channels and class names of the model's classes head; None without one."""
     start = 0
     for head in spec.heads:
@@ -118,15 +119,15 @@ def predict_maps(
     overlap_px: int = 32,
     augment: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Heat maps of one frame at the model's pixel size.
+    """Heat maps of one frame (H, W), or of one co-registered focal series (C, H, W), at the model's pixel size.
 
     Returns the preprocessed image (C, H', W') (rescaled to ``spec.pixel_size`` and
     normalised as ``spec.normalisation`` says) and the heat maps (K, H', W') on the same grid.
     With ``augment``, every tile's maps are the mean over the 8 rotations and flips of the
     square (each transformed back), as micrographs have no preferred orientation.
     """
-    image = rescale_to_sampling(frame, sampling, spec.pixel_size)[None]
-    image = normalise(image, spec.normalisation)
+    channels = frame[None] if frame.ndim == 2 else frame
+    image = normalise(np.stack([rescale_to_sampling(c, sampling, spec.pixel_size) for c in channels]), spec.normalisation)
 
     @torch.inference_mode()
     def forward(batch: np.ndarray) -> np.ndarray:
@@ -143,7 +144,7 @@ def predict_maps(
         return (total / 8).cpu().numpy()
 
     maps = predict_tiled(image, forward, tile=tile_px, overlap=overlap_px).astype(np.float32)
-    classes = _head_classes(spec)
+    classes = class_channels(spec)
     if classes is not None:  # class logits to probabilities, after tiling and averaging
         maps[classes[0]] = softmax(maps[classes[0]])
     return image, maps
@@ -233,17 +234,14 @@ def analyse_micrograph(
 
     ``spec`` and ``net`` come from :func:`atomscope.nets.load_model`. Returns the
     preprocessed frames (F, C, H', W') and heat maps (F, K, H', W') at the model's pixel
-    size, and the sites of all frames (sites contract, with a ``frame`` column).
+    size, and the sites of all frames (sites contract, with a ``frame`` column). A model of
+    C > 1 input channels (a focal series) takes the micrograph's C frames, co-registered and
+    in the order of its defocus offsets, as one input (F = 1).
     """
-    if spec.in_channels != 1:
-        raise ValueError(
-            f"the model reads {spec.in_channels} channels {spec.channel_names} (a focal series); "
-            "inference on a single micrograph needs a one-channel model"
-        )
     check_micrograph(micrograph, spec)
     net = net.to(device).eval()
     images, maps, tables = [], [], []
-    for frame_index, frame in enumerate(micrograph.frames):
+    for frame_index, frame in enumerate(_model_inputs(micrograph, spec)):
         image, heat = predict_maps(
             frame, micrograph.sampling, net, spec, device=device, tile_px=config["tile_px"], overlap_px=config["overlap_px"],
             augment=config.get("augment", False),
@@ -256,7 +254,7 @@ def analyse_micrograph(
             threshold=config["threshold"],
             min_distance=config["min_distance"],
             species=site_species(spec),
-            classes=_head_classes(spec),
+            classes=class_channels(spec),
         )
         images.append(image)
         maps.append(heat)
@@ -272,6 +270,21 @@ def analyse_micrograph(
             micrograph.path, evidence["atoms"], evidence["nn_spread"],
         )
     return np.stack(images), np.stack(maps), sites
+
+
+def _model_inputs(micrograph: Micrograph, spec: ModelSpec) -> np.ndarray:
+    """The network inputs of a micrograph: each frame (F, H, W) for a one-channel model, all
+    frames as one (1, C, H, W) for a focal-series model of C channels."""
+    if spec.in_channels == 1:
+        return micrograph.frames
+    if len(micrograph.frames) != spec.in_channels:
+        offsets = ", ".join(f"{c.defocus_offset:+g} Å" if c.defocus_offset is not None else c.name for c in spec.input_channels)
+        raise ValueError(
+            f"{micrograph.path}: the model reads a focal series of {spec.in_channels} co-registered frames (defocus offsets {offsets}), "
+            f"the input holds {len(micrograph.frames)}; give one file stacking the {spec.in_channels} frames, or {spec.in_channels} "
+            "files in that order (in the sample sheet: path a.tif;b.tif;c.tif)"
+        )
+    return micrograph.frames[None]
 
 
 def check_micrograph(micrograph: Micrograph, spec: ModelSpec) -> None:

@@ -15,7 +15,7 @@ import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Sequence
 
 import imageio.v3 as iio
 import numpy as np
@@ -24,7 +24,7 @@ from rsciio.utils.rgb import is_rgbx, rgbx2regular_array
 from atomscope.inference.calibration import LatticeCalibration, lattice_pixel_size, parse_lattice
 from atomscope.io import ATOMIC_PIXEL_SIZES, check_pixel_size
 
-__all__ = ["ATOMIC_PIXEL_SIZES", "Micrograph", "read_micrograph", "SUPPORTED_EXTENSIONS"]
+__all__ = ["ATOMIC_PIXEL_SIZES", "Micrograph", "read_focal_series", "read_micrograph", "SUPPORTED_EXTENSIONS"]
 
 # Where a user gives what the file lacks, by where read_micrograph was called from: the
 # workflow's sample sheet, the command line, or Python.
@@ -151,6 +151,41 @@ def read_micrograph(
         return Micrograph(frames, float(pixel_size), path, pixel_size_from)
     _check_atomic_scale(micrograph.sampling, {"file": "in the file", "lattice": "from the lattice"}[micrograph.source], path, fix)
     return micrograph
+
+
+#: Largest relative difference of the pixel sizes of the files of one focal series.
+SERIES_TOLERANCE = 0.01
+
+
+def read_focal_series(
+    paths: str | os.PathLike | Sequence[str | os.PathLike], *, pixel_size: float | str | None = None, pixel_size_from: PixelSizeFrom = "argument"
+) -> Micrograph:
+    """Read a focal series, co-registered frames in the order of the model's defocus offsets:
+    one file stacking them (as :func:`read_micrograph`), or several files of one image each.
+
+    Several files must have one frame each, the same size and pixel sizes within 1 %; the
+    series takes the first file's pixel size and path. ``pixel_size`` applies to every file.
+    Errors name the file and the fix.
+    """
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    parts = [read_micrograph(p, pixel_size=pixel_size, pixel_size_from=pixel_size_from) for p in paths]
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    for part in parts:
+        if len(part.frames) != 1:
+            raise ValueError(f"{part.path}: holds {len(part.frames)} frames; a focal series given as several files takes one image per file")
+        if part.frames.shape != first.frames.shape:
+            raise ValueError(
+                f"{part.path}: {part.frames.shape[1:]} px, but {first.path} is {first.frames.shape[1:]} px; "
+                "the frames of a focal series must be co-registered images of one size"
+            )
+        if abs(part.sampling / first.sampling - 1) > SERIES_TOLERANCE:
+            raise ValueError(
+                f"{part.path}: {part.sampling:.5g} Å/px, but {first.path} has {first.sampling:.5g} Å/px; "
+                "the frames of a focal series must share one pixel size (give it as pixel_size)"
+            )
+    return Micrograph(np.concatenate([p.frames for p in parts]), first.sampling, first.path, first.source, first.calibration)
 
 
 #: Largest disagreement between the file's pixel size and the lattice's that passes unremarked.

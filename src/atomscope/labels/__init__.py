@@ -4,8 +4,8 @@ all read them here, so a channel or a match means the same thing in every stage.
 
 from atomscope.labels.channels import KIND_CHANNELS, MONOLAYER, SPECIES_PREFIX, channel_sites, target_names
 from atomscope.labels.peaks import find_peaks
-from atomscope.labels.scores import detection_scores, score_sites
-from atomscope.labels.sites import periodic_sites, sites_in_view
+from atomscope.labels.scores import detection_scores, score_sites, species_scores
+from atomscope.labels.sites import periodic_sites, projected_columns, sites_in_view
 
 __all__ = [
     "KIND_CHANNELS",
@@ -15,7 +15,9 @@ __all__ = [
     "detection_scores",
     "find_peaks",
     "periodic_sites",
+    "projected_columns",
     "score_sites",
     "sites_in_view",
+    "species_scores",
     "target_names",
 ]

@@ -10,7 +10,7 @@ from scipy.spatial import cKDTree
 from atomscope._shared.validation import check_positive
 from atomscope.io import ImageGrid
 
-__all__ = ["detection_scores", "score_sites"]
+__all__ = ["detection_scores", "score_sites", "species_scores"]
 
 
 def detection_scores(detected: np.ndarray, truth: np.ndarray, *, radius: float) -> dict[str, float]:
@@ -69,14 +69,40 @@ def score_sites(
     grid, whose edge is the outer edge of its outer pixels. Returns one row per kind present
     in ``truth``.
     """
+    return _scores_by(sites, "kind", truth, "kind", sorted(truth["kind"].unique()), grid, match_radius, border)
+
+
+def species_scores(
+    sites: pd.DataFrame,
+    truth: pd.DataFrame,
+    *,
+    grid: ImageGrid,
+    match_radius: float,
+    border: float,
+) -> pd.DataFrame:
+    """Detection scores per species class, ignoring sites within ``border`` [Å] of the image edge.
+
+    ``sites`` hold ``species``, ``x``, ``y`` [Å] (atoms and vacancies of a classes head);
+    ``truth`` holds ``species_class``, ``x``, ``y``. A site counts for its class only: a Mo
+    column called S2 is a false S2 and a missed Mo. Returns one row per class found in either
+    (column ``species``), with ``tp``, ``fp``, ``fn`` (to pool over images) and the scores of
+    :func:`detection_scores`.
+    """
+    sites = sites[sites["species"].fillna("").astype(str).ne("")]
+    names = sorted(set(sites["species"]) | set(truth["species_class"]))
+    return _scores_by(sites, "species", truth, "species_class", names, grid, match_radius, border).rename(columns={"species_class": "species"})
+
+
+def _scores_by(sites, site_key, truth, truth_key, names, grid, match_radius, border) -> pd.DataFrame:
+    """:func:`detection_scores` of the sites and truth whose ``*_key`` column is each of ``names``, within the border."""
     sites = sites[grid.contains(sites["x"], sites["y"], margin=border)]
     truth = truth[grid.contains(truth["x"], truth["y"], margin=border)]
     rows = []
-    for kind in sorted(truth["kind"].unique()):
+    for name in names:
         result = detection_scores(
-            sites.loc[sites["kind"] == kind, ["x", "y"]].to_numpy(),
-            truth.loc[truth["kind"] == kind, ["x", "y"]].to_numpy(),
+            sites.loc[sites[site_key] == name, ["x", "y"]].to_numpy(),
+            truth.loc[truth[truth_key] == name, ["x", "y"]].to_numpy(),
             radius=match_radius,
         )
-        rows.append({"kind": kind, **result})
+        rows.append({truth_key: name, **result})
     return pd.DataFrame(rows)

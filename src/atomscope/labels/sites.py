@@ -7,7 +7,7 @@ import pandas as pd
 from atomscope.io import ImageGrid
 from atomscope.structures import label_sites
 
-__all__ = ["periodic_sites", "sites_in_view"]
+__all__ = ["periodic_sites", "projected_columns", "sites_in_view"]
 
 
 def periodic_sites(sites: pd.DataFrame, cell: tuple[float, float]) -> pd.DataFrame:
@@ -31,3 +31,15 @@ def sites_in_view(sites: pd.DataFrame, cell: tuple[float, float], grid: ImageGri
     """
     every = periodic_sites(sites, cell)
     return every[grid.contains(every["x"], every["y"])].reset_index(drop=True)
+
+
+#: Sites of one kind closer than this in x and y [Å] are one projected column.
+COLUMN_TOLERANCE = 1e-3
+
+
+def projected_columns(sites: pd.DataFrame) -> pd.DataFrame:
+    """One row per projected column: sites of one kind at the same (x, y) (within
+    :data:`COLUMN_TOLERANCE`) collapse to the first, e.g. the two S atoms above and below a
+    MoS2 layer's S2 column, which a micrograph shows, and a detector finds, as one site."""
+    key = pd.DataFrame({"kind": sites["kind"].to_numpy(), "x": (sites["x"] / COLUMN_TOLERANCE).round().to_numpy(), "y": (sites["y"] / COLUMN_TOLERANCE).round().to_numpy()})
+    return sites[~key.duplicated().to_numpy()].reset_index(drop=True)

@@ -11,7 +11,7 @@ from atomscope.report.figures import (
     summary_figure,
     summary_table,
 )
-from atomscope.report.species import minority_sites, species_counts, species_figure
+from atomscope.report.species import minority_sites, neighbour_species, species_counts, species_figure
 
 __all__ = [
     "hierarchy_figure",
@@ -19,6 +19,7 @@ __all__ = [
     "minority_sites",
     "model_card",
     "motif_figure",
+    "neighbour_species",
     "network_maps_figure",
     "species_counts",
     "species_figure",

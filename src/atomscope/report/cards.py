@@ -44,7 +44,7 @@ def model_card(
     scores = ", ".join(
         f"{key[:-3]} F1 {value:.3f}" if key.endswith("_f1") else f"{key[:-5]} RMSE {100 * value:.1f} pm"
         for key, value in spec.scores.items()
-        if key.endswith(("_f1", "_rmse"))
+        if key.endswith(("_f1", "_rmse")) and value is not None  # an RMSE without matches is stored as null
     )
     heads = "; ".join(f"{h.name} ({h.kind}: {', '.join(c.name + ('=' + '/'.join(c.species) if c.species else '') for c in h.classes)})" for h in spec.heads)
     lines = [

@@ -12,10 +12,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from scipy.spatial import cKDTree  # noqa: E402
 
 from atomscope.report.figures import _show_image  # noqa: E402
 
-__all__ = ["HOST_FRACTION", "species_counts", "minority_sites", "species_figure"]
+__all__ = ["HOST_FRACTION", "minority_sites", "neighbour_species", "species_counts", "species_figure"]
 
 #: Classes holding at least this fraction of a frame's columns are the host lattice (Mo and S2
 #: hold about half each in MoS2, C nearly all in graphene); the others are listed with their
@@ -53,6 +54,16 @@ def minority_sites(sites: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     return columns.loc[keep, ["frame", "kind", "species", "x", "y", "x_px", "y_px"]].reset_index(drop=True)
 
 
+def neighbour_species(sites: pd.DataFrame, k: int = 3) -> np.ndarray:
+    """The species of each column's ``k`` nearest columns (atoms and vacancies of one frame), (N, k),
+    in the order of the columns in ``sites``; in a 2H TMD the three nearest of a metal column are
+    chalcogen columns and the reverse."""
+    columns = _columns(sites)
+    xy = columns[["x", "y"]].to_numpy(float)
+    _, index = cKDTree(xy).query(xy, k=k + 1)
+    return columns["species"].to_numpy(dtype=object)[index[:, 1:]]
+
+
 def species_figure(image: np.ndarray, sampling: float, sites: pd.DataFrame, counts: pd.DataFrame) -> Figure:
     """One frame's image [Å] with its columns coloured by species (vacancies as open circles);
     the legend gives each class's count and concentration with its counting error."""
@@ -65,7 +76,7 @@ def species_figure(image: np.ndarray, sampling: float, sites: pd.DataFrame, coun
         empty = (part["kind"] == "vacancy").all()
         label = f"{row.species}: {row.count} ({100 * row.fraction:.2f} ± {100 * row.fraction_err:.2f} %)"
         style = {"facecolors": "none", "edgecolors": colours(k % 10), "linewidths": 1.2} if empty else {"color": colours(k % 10)}
-        ax.scatter(part["x"], part["y"], s=10 if row.host else 28, label=label, **style)
+        ax.scatter(part["x"], part["y"], s=3 if row.host else 16, label=label, **style)
     ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
     ax.set_title(f"{len(columns)} columns by species")
     return fig

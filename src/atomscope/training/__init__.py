@@ -1,6 +1,7 @@
 """Training of heat-map networks on simulated micrographs."""
 
 from atomscope.training.dataset import CropDataset, ShardIndex, augment, index_shards, read_images, standardise
+from atomscope.training.files import train_files
 from atomscope.training.fit import fit
 from atomscope.training.launch import launch, run_job
 from atomscope.training.loop import evaluate, train
@@ -17,4 +18,5 @@ __all__ = [
     "run_job",
     "standardise",
     "train",
+    "train_files",
 ]

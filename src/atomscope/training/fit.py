@@ -12,7 +12,7 @@ import torch
 
 from atomscope.config import defaults, with_defaults
 from atomscope.io import Head, HeadClass, ImageGrid, InputChannel, ModelSpec, Recipe, config_hash
-from atomscope.labels import KIND_CHANNELS, MONOLAYER, SPECIES_PREFIX, channel_sites, sites_in_view
+from atomscope.labels import KIND_CHANNELS, MONOLAYER, SPECIES_PREFIX, channel_sites, projected_columns, sites_in_view
 from atomscope.labels.classes import SPECIES_HEAD, head_layout
 from atomscope.nets import ARCHITECTURE_ARGS, build_network
 from atomscope.training.dataset import CropDataset, ShardIndex, read_images
@@ -72,12 +72,13 @@ def _validation_truth(
     sampling: np.ndarray,
     target_names: list[str],
 ) -> list[dict[str, np.ndarray]]:
-    """True (x, y) [Å] per peak channel (all but the monolayer mask) for each validation image."""
+    """True (x, y) [Å] per peak channel (all but the monolayer mask) for each validation image, one per projected column."""
     cells = models.set_index("model")
     peaks = [name for name in target_names if name != MONOLAYER]
     truth = []
     for model, s in zip(model_ids, sampling):
-        view = sites_in_view(sites[sites["model"] == model], (cells.at[model, "cell_x"], cells.at[model, "cell_y"]), ImageGrid(shape, s))
+        # one true site per projected column: the two S atoms of an S2 column are one detection
+        view = projected_columns(sites_in_view(sites[sites["model"] == model], (cells.at[model, "cell_x"], cells.at[model, "cell_y"]), ImageGrid(shape, s)))
         truth.append({name: view.loc[channel_sites(view, name), ["x", "y"]].to_numpy() for name in peaks})
     return truth
 
