@@ -220,11 +220,11 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     import matplotlib.pyplot as plt
 
     from atomscope.geometry import analyse_frames, local_maps
-    from atomscope.inference import analyse_micrograph, lattice_evidence, maps_attrs, read_micrograph
+    from atomscope.inference import analyse_micrograph, drift_table, lattice_evidence, maps_attrs, read_micrograph
     from atomscope.io import ImageGrid, write_arrays, write_csv, write_extxyz, write_table
     from atomscope.labels import MONOLAYER
     from atomscope.nets import pick_device
-    from atomscope.report import network_maps_figure, overlay_figure
+    from atomscope.report import network_maps_figure, overlay_figure, time_series_figure
 
     micrograph = read_micrograph(image, pixel_size=args.pixel_size, pixel_size_from="cli")
     inference = {
@@ -241,6 +241,8 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     figure = overlay_figure(
         images[0, 0], spec.pixel_size, first_sites, first["bonds"], first["rings"], monolayer=None if monolayer is None else monolayer[0],
     )
+    drift = drift_table(sites)
+    series = time_series_figure(tables["summary"], drift) if len(images) > 1 else None
     model_grid = ImageGrid(images.shape[-2:], spec.pixel_size)
     maps_figure = network_maps_figure(
         images[0, 0], model_grid, first_sites, first["rings"], first["defects"], local_maps(first_sites, first["bonds"], first["rings"], model_grid)
@@ -250,7 +252,7 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
         write_table(
             sites, folder / "sites.parquet",
             config={"inference": inference, "model": str(model), "pixel_size": micrograph.pixel_size_record(), "lattice": lattice_evidence(sites)},
-            units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px"},
+            units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px", "x_corrected": "Å", "y_corrected": "Å"},
         )
         write_arrays(folder / "maps.h5", {"images": images, "maps": maps}, attrs=maps_attrs(micrograph, spec, maps, model), config={"inference": inference})
         for name, table in tables.items():
@@ -262,12 +264,17 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
             write_extxyz(sites, folder / "sites.extxyz")
         figure.savefig(folder / "overlay.png", dpi=120)
         maps_figure.savefig(folder / "network.png", dpi=120)
+        if series is not None:
+            write_table(drift, folder / "drift.parquet", units={"dx": "Å", "dy": "Å"})
+            series.savefig(folder / "time_series.png", dpi=120)
 
     try:
         _write_all(out, write)
     finally:
         plt.close(figure)
         plt.close(maps_figure)
+        if series is not None:
+            plt.close(series)
     summary = tables["summary"].iloc[0]
     log.info(
         "%s (%s): %d atoms, %d bonds, mean bond %.3f Å, %d complete rings -> %s",

@@ -18,7 +18,7 @@ from skimage.registration import phase_cross_correlation
 
 from atomscope._shared.validation import check_image, check_positive
 
-__all__ = ["correct_drift", "frame_drift"]
+__all__ = ["correct_drift", "drift_table", "frame_drift"]
 
 _ITERATIONS = 5  # registrations per frame pair at most (two or three suffice, see _register)
 
@@ -76,3 +76,12 @@ def correct_drift(sites: pd.DataFrame, drift: pd.DataFrame) -> pd.DataFrame:
     ``y_px``) stay in the frame's own coordinates, where the image, its region and masks lie."""
     offsets = drift.set_index("frame").loc[sites["frame"], ["dx", "dy"]].to_numpy()
     return sites.assign(x_corrected=sites["x"].to_numpy() - offsets[:, 0], y_corrected=sites["y"].to_numpy() - offsets[:, 1])
+
+
+def drift_table(sites: pd.DataFrame) -> pd.DataFrame:
+    """Each frame's drift ``dx``, ``dy`` [Å] as :func:`correct_drift` removed it from ``sites``
+    (all 0 for sites without ``x_corrected``: a single image), for frames that have sites."""
+    if "x_corrected" not in sites:
+        return pd.DataFrame({"frame": np.unique(sites["frame"]), "dx": 0.0, "dy": 0.0})
+    offsets = sites.assign(dx=sites["x"] - sites["x_corrected"], dy=sites["y"] - sites["y_corrected"])
+    return offsets.groupby("frame", as_index=False)[["dx", "dy"]].first()

@@ -15,6 +15,7 @@ from scipy import ndimage
 from atomscope._shared.normalisation import normalise
 from atomscope._shared.validation import check_image, check_positive
 from atomscope.geometry import nearest_distances
+from atomscope.inference.drift import correct_drift, frame_drift
 from atomscope.inference.readers import Micrograph
 from atomscope.inference.tiling import predict_tiled
 from atomscope.io import ImageGrid, ModelSpec, check_pixel_size
@@ -214,6 +215,8 @@ def analyse_micrograph(
         tables.append(sites.assign(frame=frame_index))
     sites = pd.concat(tables, ignore_index=True)
     sites = sites[["frame"] + [c for c in sites.columns if c != "frame"]]
+    if len(maps) > 1:
+        sites = _remove_drift(micrograph, spec, np.stack(maps), sites)
     evidence = lattice_evidence(sites)
     if evidence["looks_like_noise"]:
         log.warning(
@@ -223,6 +226,19 @@ def analyse_micrograph(
             micrograph.path, evidence["atoms"], evidence["nn_spread"],
         )
     return np.stack(images), np.stack(maps), sites
+
+
+def _remove_drift(micrograph: Micrograph, spec: ModelSpec, maps: np.ndarray, sites: pd.DataFrame) -> pd.DataFrame:
+    """Sites of a movie with ``x_corrected``, ``y_corrected`` [Å] in the first frame's
+    coordinates, the drift found by cross-correlating the frames' atom maps (denoised by the
+    network, so the noise of the raw frames does not enter), and logged."""
+    atoms = spec.head_names.index("atoms") if "atoms" in spec.head_names else 0
+    drift = frame_drift(maps[:, atoms], spec.pixel_size)
+    log.info(
+        "%s: %d frames, drift %.2f Å in all (%.2f Å per frame at most; last frame dx %+.2f, dy %+.2f Å), removed from x_corrected, y_corrected",
+        micrograph.path, len(drift), drift["step"].sum(), drift["step"].max(), drift["dx"].iloc[-1], drift["dy"].iloc[-1],
+    )
+    return correct_drift(sites, drift)
 
 
 def check_micrograph(micrograph: Micrograph, spec: ModelSpec) -> None:

@@ -9,6 +9,7 @@ from atomscope.report.figures import (
     statistics_figure,
     summary_figure,
     summary_table,
+    time_series_figure,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "statistics_figure",
     "summary_figure",
     "summary_table",
+    "time_series_figure",
 ]
