@@ -252,7 +252,7 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
         write_table(
             sites, folder / "sites.parquet",
             config={"inference": inference, "model": str(model), "pixel_size": micrograph.pixel_size_record(), "lattice": lattice_evidence(sites)},
-            units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px", "x_corrected": "Å", "y_corrected": "Å"},
+            units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px", "x_corrected": "Å", "y_corrected": "Å", "sigma_x": "Å", "sigma_y": "Å"},
         )
         write_arrays(folder / "maps.h5", {"images": images, "maps": maps}, attrs=maps_attrs(micrograph, spec, maps, model), config={"inference": inference})
         for name, table in tables.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from atomscope.geometry import nearest_distances
 from atomscope.inference.drift import correct_drift, frame_drift
 from atomscope.inference.readers import Micrograph
 from atomscope.inference.tiling import predict_tiled
+from atomscope.inference.uncertainty import OOD_WARNING, disagreement, each_symmetry, position_spread, symmetric_forward
 from atomscope.io import ImageGrid, ModelSpec, check_pixel_size
 from atomscope.labels import KIND_CHANNELS, MONOLAYER, find_peaks
 
@@ -30,6 +31,7 @@ __all__ = [
     "lattice_evidence",
     "maps_attrs",
     "predict_maps",
+    "predict_passes",
     "rescale_to_sampling",
     "site_species",
 ]
@@ -87,6 +89,28 @@ def site_species(spec: ModelSpec) -> dict[str, str]:
     return labels
 
 
+def predict_passes(
+    frame: np.ndarray,
+    sampling: float,
+    net: torch.nn.Module,
+    spec: ModelSpec,
+    *,
+    device: torch.device,
+    tile_px: int = 256,
+    overlap_px: int = 32,
+    augment: bool = False,
+) -> tuple[np.ndarray, Iterator[np.ndarray]]:
+    """The preprocessed image (C, H', W') of one frame (rescaled to ``spec.pixel_size`` and
+    normalised as ``spec.normalisation`` says), and its heat maps (K, H', W') on the same
+    grid: one pass, or with ``augment`` one pass per symmetry of the square
+    (:data:`~atomscope.inference.uncertainty.SYMMETRIES`), each turned back onto the image.
+    The passes are computed as they are drawn, so memory holds one at a time."""
+    image = rescale_to_sampling(frame, sampling, spec.pixel_size)[None]
+    image = normalise(image, spec.normalisation)
+    forwards = each_symmetry(net, device) if augment else [symmetric_forward(net, device, False, 0)]
+    return image, (predict_tiled(image, forward, tile=tile_px, overlap=overlap_px) for forward in forwards)
+
+
 def predict_maps(
     frame: np.ndarray,
     sampling: float,
@@ -98,32 +122,16 @@ def predict_maps(
     overlap_px: int = 32,
     augment: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Heat maps of one frame at the model's pixel size.
-
-    Returns the preprocessed image (C, H', W') (rescaled to ``spec.pixel_size`` and
-    normalised as ``spec.normalisation`` says) and the heat maps (K, H', W') on the same grid.
-    With ``augment``, every tile's maps are the mean over the 8 rotations and flips of the
-    square (each transformed back), as micrographs have no preferred orientation.
-    """
-    image = rescale_to_sampling(frame, sampling, spec.pixel_size)[None]
-    image = normalise(image, spec.normalisation)
-
-    @torch.inference_mode()
-    def forward(batch: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(batch).to(device)
-        if not augment:
-            return net(x).float().cpu().numpy()
-        total = torch.zeros((), device=device)
-        for flip in (False, True):
-            flipped = x.flip(-1) if flip else x
-            for k in range(4):
-                y = net(torch.rot90(flipped, k, dims=(-2, -1))).float()
-                y = torch.rot90(y, -k, dims=(-2, -1))
-                total = total + (y.flip(-1) if flip else y)
-        return (total / 8).cpu().numpy()
-
-    maps = predict_tiled(image, forward, tile=tile_px, overlap=overlap_px)
-    return image, maps.astype(np.float32)
+    """Heat maps of one frame at the model's pixel size: the preprocessed image (C, H', W')
+    and the mean (K, H', W') of :func:`predict_passes` (with ``augment``, over the 8
+    rotations and flips of the square, as micrographs have no preferred orientation)."""
+    image, passes = predict_passes(
+        frame, sampling, net, spec, device=device, tile_px=tile_px, overlap_px=overlap_px, augment=augment
+    )
+    total, count = None, 0
+    for maps in passes:
+        total, count = (maps if total is None else total + maps), count + 1
+    return image, total / count
 
 
 def detect_sites(
@@ -196,12 +204,10 @@ def analyse_micrograph(
     check_micrograph(micrograph, spec)
     net = net.to(device).eval()
     images, maps, tables = [], [], []
-    for frame_index, frame in enumerate(micrograph.frames):
-        image, heat = predict_maps(
-            frame, micrograph.sampling, net, spec, device=device, tile_px=config["tile_px"], overlap_px=config["overlap_px"],
-            augment=config.get("augment", False),
-        )
-        sites = detect_sites(
+    augment = config.get("augment", False)
+
+    def detect(heat: np.ndarray) -> pd.DataFrame:
+        return detect_sites(
             heat,
             target_names=spec.head_names,
             model_sampling=spec.pixel_size,
@@ -210,6 +216,26 @@ def analyse_micrograph(
             min_distance=config["min_distance"],
             species=site_species(spec),
         )
+
+    for frame_index, frame in enumerate(micrograph.frames):
+        image, passes = predict_passes(
+            frame, micrograph.sampling, net, spec, device=device, tile_px=config["tile_px"], overlap_px=config["overlap_px"],
+            augment=augment,
+        )
+        total = squares = None
+        found = []  # the sites of each pass, for the spread of the positions
+        for heat in passes:
+            total = heat if total is None else total + heat
+            if augment:
+                squares = heat**2 if squares is None else squares + heat**2
+                found.append(detect(heat))
+        heat = total / max(len(found), 1)
+        sites = detect(heat)
+        if augment:
+            sites = position_spread(sites, found, radius=config["min_distance"]).assign(ood=disagreement(total, squares, len(found)))
+            _warn_out_of_distribution(micrograph, frame_index, float(sites["ood"].iloc[0]) if len(sites) else math.nan)
+        else:
+            sites = sites.assign(sigma_x=math.nan, sigma_y=math.nan, found=math.nan, ood=math.nan)
         images.append(image)
         maps.append(heat)
         tables.append(sites.assign(frame=frame_index))
@@ -226,6 +252,16 @@ def analyse_micrograph(
             micrograph.path, evidence["atoms"], evidence["nn_spread"],
         )
     return np.stack(images), np.stack(maps), sites
+
+
+def _warn_out_of_distribution(micrograph: Micrograph, frame: int, score: float) -> None:
+    """Warn when the 8 symmetric passes disagree more than :data:`~atomscope.inference.uncertainty.OOD_WARNING`."""
+    if score > OOD_WARNING:
+        log.warning(
+            "%s, frame %d: the network's answers for the 8 rotations and flips disagree (out-of-distribution score %.2f > %.2f): "
+            "the image looks unlike the simulations the model was trained on; check the model, the pixel size and the image",
+            micrograph.path, frame, score, OOD_WARNING,
+        )
 
 
 def _remove_drift(micrograph: Micrograph, spec: ModelSpec, maps: np.ndarray, sites: pd.DataFrame) -> pd.DataFrame:

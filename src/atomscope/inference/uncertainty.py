@@ -1,0 +1,88 @@
+"""Uncertainty by test-time augmentation: the 8 rotations and flips of the square.
+
+A micrograph has no preferred orientation, so a network's answer should not change when the
+image is turned or mirrored. Each of the 8 symmetries of the square is predicted on its own
+(one whole-image pass each, so memory stays that of one pass) and turned back; the mean is
+the heat map, the spread of each site's position over the 8 is its ``sigma_x``, ``sigma_y``
+[Å] (scaled by :data:`SIGMA_SCALE`, calibrated on simulated images), and the disagreement of
+the 8 maps is the image's out-of-distribution score.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.spatial import cKDTree
+
+__all__ = ["OOD_WARNING", "SIGMA_SCALE", "SYMMETRIES", "disagreement", "each_symmetry", "position_spread", "symmetric_forward"]
+
+#: The 8 symmetries of the square as (flip left-right first?, quarter turns).
+SYMMETRIES = tuple((flip, k) for flip in (False, True) for k in range(4))
+
+#: Factor from the standard deviation of a site's position over the 8 symmetries to its
+#: error: the spread underestimates the error (the 8 passes share the network's bias).
+#: Measured on simulated test images (benchmarks/inference/results.md); 1.0 until calibrated.
+SIGMA_SCALE = 1.0
+
+#: Out-of-distribution score (see :func:`disagreement`) above which an image is reported as
+#: unlike the training data (benchmarks/inference/results.md).
+OOD_WARNING = 0.5
+
+
+def symmetric_forward(net: torch.nn.Module, device: torch.device, flip: bool, turns: int) -> Callable[[np.ndarray], np.ndarray]:
+    """A tile predictor for :func:`~atomscope.inference.tiling.predict_tiled`: the network's
+    maps of the tiles flipped left-right (if ``flip``) then turned ``turns`` quarter turns,
+    turned and flipped back so that they lie on the tiles as given."""
+
+    @torch.inference_mode()
+    def forward(batch: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(batch).to(device)
+        x = x.flip(-1) if flip else x
+        y = torch.rot90(net(torch.rot90(x, turns, dims=(-2, -1))).float(), -turns, dims=(-2, -1))
+        return (y.flip(-1) if flip else y).cpu().numpy()
+
+    return forward
+
+
+def each_symmetry(net: torch.nn.Module, device: torch.device) -> Iterator[Callable[[np.ndarray], np.ndarray]]:
+    """:func:`symmetric_forward` for each of :data:`SYMMETRIES`."""
+    for flip, turns in SYMMETRIES:
+        yield symmetric_forward(net, device, flip, turns)
+
+
+def position_spread(sites: pd.DataFrame, passes: list[pd.DataFrame], radius: float) -> pd.DataFrame:
+    """``sigma_x``, ``sigma_y`` [Å] of each site: :data:`SIGMA_SCALE` times the standard
+    deviation of the positions of the same kind found within ``radius`` [Å] of it in each
+    pass; NaN where fewer than two passes found it. Also ``found``: the fraction of passes
+    that found it (a detection score from 0 to 1)."""
+    sigma = np.full((len(sites), 2), np.nan)
+    found = np.zeros(len(sites))
+    for kind in sites["kind"].unique():
+        rows = np.flatnonzero(sites["kind"].to_numpy() == kind)
+        centre = sites[["x", "y"]].to_numpy()[rows]
+        positions = np.full((len(passes), len(rows), 2), np.nan)
+        for p, table in enumerate(passes):
+            mine = table[table["kind"] == kind][["x", "y"]].to_numpy()
+            if len(mine):
+                distance, nearest = cKDTree(mine).query(centre, distance_upper_bound=radius)
+                hit = np.isfinite(distance)
+                positions[p, hit] = mine[nearest[hit]]
+        count = np.isfinite(positions[..., 0]).sum(axis=0)
+        found[rows] = count / len(passes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            spread = np.nanstd(positions, axis=0, ddof=1) if len(passes) > 1 else np.full((len(rows), 2), np.nan)
+        sigma[rows] = np.where(count[:, None] >= 2, spread, np.nan) * SIGMA_SCALE
+    return sites.assign(sigma_x=sigma[:, 0], sigma_y=sigma[:, 1], found=found)
+
+
+def disagreement(total: np.ndarray, squares: np.ndarray, count: int) -> float:
+    """Out-of-distribution score of an image: the root-mean-square standard deviation of the
+    passes' heat maps relative to the root-mean-square of their mean, both over the pixels
+    (0 when all passes agree). ``total`` and ``squares`` are the sums of the ``count`` maps
+    and of their squares (same shape)."""
+    mean = total / count
+    variance = np.maximum(squares / count - mean**2, 0) * count / max(count - 1, 1)
+    return float(np.sqrt(variance.mean() / max(float((mean**2).mean()), 1e-12)))

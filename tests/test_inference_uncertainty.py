@@ -1,0 +1,44 @@
+"""Test-time augmentation: per-site position spread and the image's disagreement score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from atomscope.inference.uncertainty import SIGMA_SCALE, SYMMETRIES, disagreement, position_spread, symmetric_forward
+
+
+def test_the_spread_of_a_site_is_the_standard_deviation_of_its_positions_over_the_passes():
+    sites = pd.DataFrame({"kind": ["atom", "atom", "centre"], "x": [1.0, 5.0, 1.0], "y": [1.0, 5.0, 1.0]})
+    dx = np.array([-0.1, 0.0, 0.1, 0.0, -0.1, 0.0, 0.1, 0.0])
+    passes = [
+        pd.DataFrame({"kind": ["atom", "atom", "centre"], "x": [1.0 + d, 5.0, 1.0], "y": [1.0, 5.0 + 2 * d, 1.0]})
+        if p < 7 else pd.DataFrame({"kind": ["atom"], "x": [1.0 + d], "y": [1.0]})  # the last pass misses two sites
+        for p, d in enumerate(dx)
+    ]
+    spread = position_spread(sites, passes, radius=0.5)
+    assert spread["sigma_x"][0] == pytest.approx(SIGMA_SCALE * np.std(dx, ddof=1))
+    assert spread["sigma_y"][0] == 0 and spread["sigma_x"][1] == 0
+    assert spread["sigma_y"][1] == pytest.approx(SIGMA_SCALE * np.std(2 * dx[:7], ddof=1))
+    assert spread["found"].tolist() == [1.0, 7 / 8, 7 / 8]
+    assert np.isnan(position_spread(sites, passes[:1], radius=0.5)["sigma_x"]).all()  # one pass: no spread
+
+
+def test_disagreement_is_zero_for_agreeing_passes_and_the_relative_spread_otherwise():
+    maps = np.ones((2, 8, 8))
+    assert disagreement(2 * maps, 2 * maps**2, 2) == 0
+    # passes of 1 and 3: mean 2, sample standard deviation sqrt(2) -> sqrt(2) / 2
+    assert disagreement(4 * maps, 10 * maps, 2) == pytest.approx(np.sqrt(2) / 2)
+
+
+def test_each_symmetric_pass_of_an_orientation_blind_predictor_gives_back_its_input():
+    class Identity(torch.nn.Module):
+        def forward(self, x):
+            return x * 1.0
+
+    tile = np.random.default_rng(0).random((1, 1, 8, 8)).astype(np.float32)
+    assert len(SYMMETRIES) == 8 and len(set(SYMMETRIES)) == 8
+    for flip, turns in SYMMETRIES:
+        assert np.array_equal(symmetric_forward(Identity(), torch.device("cpu"), flip, turns)(tile), tile)
