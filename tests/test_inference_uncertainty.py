@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from atomscope.inference.uncertainty import SIGMA_SCALE, SYMMETRIES, disagreement, position_spread, symmetric_forward
+from atomscope.inference.uncertainty import SYMMETRIES, calibrated_sigma, disagreement, position_spread, symmetric_forward
 
 
 def test_the_spread_of_a_site_is_the_standard_deviation_of_its_positions_over_the_passes():
@@ -19,9 +19,9 @@ def test_the_spread_of_a_site_is_the_standard_deviation_of_its_positions_over_th
         for p, d in enumerate(dx)
     ]
     spread = position_spread(sites, passes, radius=0.5)
-    assert spread["sigma_x"][0] == pytest.approx(SIGMA_SCALE * np.std(dx, ddof=1))
-    assert spread["sigma_y"][0] == 0 and spread["sigma_x"][1] == 0
-    assert spread["sigma_y"][1] == pytest.approx(SIGMA_SCALE * np.std(2 * dx[:7], ddof=1))
+    assert spread["sigma_x"][0] == pytest.approx(calibrated_sigma(np.std(dx, ddof=1)))
+    assert spread["sigma_y"][0] == pytest.approx(calibrated_sigma(0.0)) == spread["sigma_x"][1]
+    assert spread["sigma_y"][1] == pytest.approx(calibrated_sigma(np.std(2 * dx[:7], ddof=1)))
     assert spread["found"].tolist() == [1.0, 7 / 8, 7 / 8]
     assert np.isnan(position_spread(sites, passes[:1], radius=0.5)["sigma_x"]).all()  # one pass: no spread
 
@@ -42,3 +42,8 @@ def test_each_symmetric_pass_of_an_orientation_blind_predictor_gives_back_its_in
     assert len(SYMMETRIES) == 8 and len(set(SYMMETRIES)) == 8
     for flip, turns in SYMMETRIES:
         assert np.array_equal(symmetric_forward(Identity(), torch.device("cpu"), flip, turns)(tile), tile)
+
+
+def test_the_calibrated_sigma_adds_the_floor_in_quadrature():
+    assert calibrated_sigma(np.array([0.0, 0.04]), floor=0.03, scale=1.0) == pytest.approx([0.03, 0.05])
+    assert calibrated_sigma(0.01, floor=0.0, scale=2.5) == pytest.approx(0.025)

@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--min-distance", type=float, default=inference["min_distance"], help="smallest distance between sites [Å] (default %(default)s)")
     add("--tile-px", type=int, default=inference["tile_px"], help="tile side [px] (default %(default)s)")
     add("--overlap-px", type=int, default=inference["overlap_px"], help="tile overlap [px] (default %(default)s)")
-    add("--augment", action="store_true", help="average the maps over the 8 rotations and flips (8x slower; smoother on noisy images)")
+    add("--augment", action="store_true", help="test-time augmentation: average the maps over the 8 rotations and flips (8x slower) and give each site sigma_x, sigma_y [Å]")
     _add_geometry_options(analyse, geometry)
     triangulate = commands.add_parser(
         "triangulate", help="bonds, rings, defects and statistics of a sites table or a position list",

@@ -72,9 +72,13 @@ def rescale_to_sampling(image: np.ndarray, sampling: float, target_sampling: flo
         return image
     if ratio > 1:
         image = ndimage.gaussian_filter(image, sigma=(ratio - 1) / 2)
-    shape = [int(np.floor((n - 1) / ratio)) + 1 for n in image.shape]
-    rows, cols = np.meshgrid(np.arange(shape[0]) * ratio, np.arange(shape[1]) * ratio, indexing="ij")
-    return ndimage.map_coordinates(image, [rows, cols], order=3, mode="reflect").astype(np.float32)
+    shape = tuple(int(np.floor((n - 1) / ratio)) + 1 for n in image.shape)
+    # output (r, c) samples the input at (r, c) * ratio; the spline coefficients in float32 and
+    # no coordinate grids keep an 8192 x 8192 image to two float32 copies
+    coefficients = ndimage.spline_filter(image, order=3, output=np.float32, mode="reflect")
+    return ndimage.affine_transform(
+        coefficients, [ratio, ratio], output_shape=shape, order=3, mode="reflect", prefilter=False, output=np.float32
+    )
 
 
 def site_species(spec: ModelSpec) -> dict[str, str]:
@@ -111,23 +115,12 @@ def predict_passes(
     return image, (predict_tiled(image, forward, tile=tile_px, overlap=overlap_px) for forward in forwards)
 
 
-def predict_maps(
-    frame: np.ndarray,
-    sampling: float,
-    net: torch.nn.Module,
-    spec: ModelSpec,
-    *,
-    device: torch.device,
-    tile_px: int = 256,
-    overlap_px: int = 32,
-    augment: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
+def predict_maps(frame: np.ndarray, sampling: float, net: torch.nn.Module, spec: ModelSpec, **options: Any) -> tuple[np.ndarray, np.ndarray]:
     """Heat maps of one frame at the model's pixel size: the preprocessed image (C, H', W')
-    and the mean (K, H', W') of :func:`predict_passes` (with ``augment``, over the 8
-    rotations and flips of the square, as micrographs have no preferred orientation)."""
-    image, passes = predict_passes(
-        frame, sampling, net, spec, device=device, tile_px=tile_px, overlap_px=overlap_px, augment=augment
-    )
+    and the mean (K, H', W') of :func:`predict_passes`, whose keywords ``options`` are (with
+    ``augment``, the mean over the 8 rotations and flips of the square, as micrographs have
+    no preferred orientation)."""
+    image, passes = predict_passes(frame, sampling, net, spec, **options)
     total, count = None, 0
     for maps in passes:
         total, count = (maps if total is None else total + maps), count + 1

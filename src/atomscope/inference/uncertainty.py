@@ -17,15 +17,19 @@ import pandas as pd
 import torch
 from scipy.spatial import cKDTree
 
-__all__ = ["OOD_WARNING", "SIGMA_SCALE", "SYMMETRIES", "disagreement", "each_symmetry", "position_spread", "symmetric_forward"]
+__all__ = ["OOD_WARNING", "SIGMA_FLOOR", "SIGMA_SCALE", "calibrated_sigma", "SYMMETRIES", "disagreement", "each_symmetry", "position_spread", "symmetric_forward"]
 
 #: The 8 symmetries of the square as (flip left-right first?, quarter turns).
 SYMMETRIES = tuple((flip, k) for flip in (False, True) for k in range(4))
 
-#: Factor from the standard deviation of a site's position over the 8 symmetries to its
-#: error: the spread underestimates the error (the 8 passes share the network's bias).
-#: Measured on simulated test images (benchmarks/inference/results.md); 1.0 until calibrated.
-SIGMA_SCALE = 1.0
+#: Calibration of the spread of a site's position over the 8 symmetries (s, per coordinate)
+#: into its error: sigma = sqrt(SIGMA_FLOOR² + (SIGMA_SCALE s)²) [Å]. The 8 passes share the
+#: network's bias, so the spread misses an error that does not turn with the image (the
+#: floor) and underestimates the rest. Fitted to the errors of carbon_hrtem on two of the
+#: default workflow's simulated test images and checked on the other two
+#: (benchmarks/inference/results.md); never fitted on real images.
+SIGMA_FLOOR = 0.085  # [Å]
+SIGMA_SCALE = 0.67
 
 #: Out-of-distribution score (see :func:`disagreement`) above which an image is reported as
 #: unlike the training data (benchmarks/inference/results.md).
@@ -54,7 +58,7 @@ def each_symmetry(net: torch.nn.Module, device: torch.device) -> Iterator[Callab
 
 
 def position_spread(sites: pd.DataFrame, passes: list[pd.DataFrame], radius: float) -> pd.DataFrame:
-    """``sigma_x``, ``sigma_y`` [Å] of each site: :data:`SIGMA_SCALE` times the standard
+    """``sigma_x``, ``sigma_y`` [Å] of each site: :func:`calibrated_sigma` of the standard
     deviation of the positions of the same kind found within ``radius`` [Å] of it in each
     pass; NaN where fewer than two passes found it. Also ``found``: the fraction of passes
     that found it (a detection score from 0 to 1)."""
@@ -74,8 +78,15 @@ def position_spread(sites: pd.DataFrame, passes: list[pd.DataFrame], radius: flo
         found[rows] = count / len(passes)
         with np.errstate(invalid="ignore", divide="ignore"):
             spread = np.nanstd(positions, axis=0, ddof=1) if len(passes) > 1 else np.full((len(rows), 2), np.nan)
-        sigma[rows] = np.where(count[:, None] >= 2, spread, np.nan) * SIGMA_SCALE
+        sigma[rows] = np.where(count[:, None] >= 2, calibrated_sigma(spread), np.nan)
     return sites.assign(sigma_x=sigma[:, 0], sigma_y=sigma[:, 1], found=found)
+
+
+def calibrated_sigma(spread: np.ndarray, floor: float | None = None, scale: float | None = None) -> np.ndarray:
+    """sqrt(floor² + (scale spread)²) [Å] of a spread [Å]; :data:`SIGMA_FLOOR`, :data:`SIGMA_SCALE` by default."""
+    floor = SIGMA_FLOOR if floor is None else floor
+    scale = SIGMA_SCALE if scale is None else scale
+    return np.sqrt(floor**2 + (scale * np.asarray(spread)) ** 2)
 
 
 def disagreement(total: np.ndarray, squares: np.ndarray, count: int) -> float:
