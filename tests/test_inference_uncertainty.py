@@ -26,11 +26,10 @@ def test_the_spread_of_a_site_is_the_standard_deviation_of_its_positions_over_th
     assert np.isnan(position_spread(sites, passes[:1], radius=0.5)["sigma_x"]).all()  # one pass: no spread
 
 
-def test_disagreement_is_zero_for_agreeing_passes_and_the_relative_spread_otherwise():
-    maps = np.ones((2, 8, 8))
-    assert disagreement(2 * maps, 2 * maps**2, 2) == 0
-    # passes of 1 and 3: mean 2, sample standard deviation sqrt(2) -> sqrt(2) / 2
-    assert disagreement(4 * maps, 10 * maps, 2) == pytest.approx(np.sqrt(2) / 2)
+def test_the_out_of_distribution_score_is_the_fraction_of_sites_some_pass_misses():
+    assert disagreement(pd.DataFrame({"found": [1.0, 7 / 8, 1.0, 0.25]})) == 0.5
+    assert disagreement(pd.DataFrame({"found": [1.0, 1.0]})) == 0
+    assert np.isnan(disagreement(pd.DataFrame({"found": []})))
 
 
 def test_each_symmetric_pass_of_an_orientation_blind_predictor_gives_back_its_input():

@@ -26,7 +26,8 @@ from atomscope.config import defaults
 from atomscope.inference.uncertainty import SIGMA_FLOOR, SIGMA_SCALE, calibrated_sigma
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data"
+# ../shared/data beside the project, or shared/data inside it (as on a device machine)
+DATA = next((d for d in (ROOT.parent / "shared" / "data", ROOT / "shared" / "data") if d.is_dir()), ROOT.parent / "shared" / "data")
 TEST_IMAGES = ROOT / "results" / "test_images" / "test"
 HERE = Path(__file__).resolve().parent
 # file, model, pixel size (a number, auto:..., or None: the file's)
@@ -36,7 +37,7 @@ FILES = [
     ("mose2_stem_grain_boundary.tif", "carbon_stem", "auto:MoSe2"),
     ("mos2_se_implanted_stem.dm3", "carbon_stem", None),
     ("au_nanoparticle_stem.emd", "carbon_stem", None),
-    ("srtio3_adf_stem.hspy", "carbon_stem", None),
+    ("srtio3_adf_stem.hspy", "carbon_stem", 0.0933),  # the file's scale has no unit (0.00933: nm)
     ("graphene_contamination/2013_1114_Gr_112.png", "carbon_hrtem", "auto:graphene"),
 ]
 LARGE = [4096, 8192]

@@ -215,18 +215,18 @@ def analyse_micrograph(
             frame, micrograph.sampling, net, spec, device=device, tile_px=config["tile_px"], overlap_px=config["overlap_px"],
             augment=augment,
         )
-        total = squares = None
+        total = None
         found = []  # the sites of each pass, for the spread of the positions
         for heat in passes:
             total = heat if total is None else total + heat
             if augment:
-                squares = heat**2 if squares is None else squares + heat**2
                 found.append(detect(heat))
         heat = total / max(len(found), 1)
         sites = detect(heat)
         if augment:
-            sites = position_spread(sites, found, radius=config["min_distance"]).assign(ood=disagreement(total, squares, len(found)))
-            _warn_out_of_distribution(micrograph, frame_index, float(sites["ood"].iloc[0]) if len(sites) else math.nan)
+            sites = position_spread(sites, found, radius=config["min_distance"])
+            sites["ood"] = score = disagreement(sites)
+            _warn_out_of_distribution(micrograph, frame_index, score)
         else:
             sites = sites.assign(sigma_x=math.nan, sigma_y=math.nan, found=math.nan, ood=math.nan)
         images.append(image)
@@ -248,12 +248,12 @@ def analyse_micrograph(
 
 
 def _warn_out_of_distribution(micrograph: Micrograph, frame: int, score: float) -> None:
-    """Warn when the 8 symmetric passes disagree more than :data:`~atomscope.inference.uncertainty.OOD_WARNING`."""
+    """Warn when the 8 symmetric passes disagree on more sites than :data:`~atomscope.inference.uncertainty.OOD_WARNING`."""
     if score > OOD_WARNING:
         log.warning(
-            "%s, frame %d: the network's answers for the 8 rotations and flips disagree (out-of-distribution score %.2f > %.2f): "
+            "%s, frame %d: the network's answers for the 8 rotations and flips disagree on %.0f %% of the sites (more than %.0f %%): "
             "the image looks unlike the simulations the model was trained on; check the model, the pixel size and the image",
-            micrograph.path, frame, score, OOD_WARNING,
+            micrograph.path, frame, 100 * score, 100 * OOD_WARNING,
         )
 
 
