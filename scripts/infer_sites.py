@@ -28,5 +28,5 @@ if __name__ == "__main__":
     images, maps, sites = analyse_micrograph(micrograph, spec, net, cfg, device=pick_device())
     attrs = maps_attrs(micrograph, spec, maps, snakemake.input.model)
     write_arrays(snakemake.output.maps, {"images": images, "maps": maps}, attrs=attrs, config={"inference": cfg}, units={"images": "1", "maps": "1"})
-    write_table(sites, snakemake.output.sites, config={"inference": cfg, "pixel_size": micrograph.pixel_size_record(), "lattice": lattice_evidence(sites)}, units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px"})
+    write_table(sites, snakemake.output.sites, config={"inference": cfg, "pixel_size": micrograph.pixel_size_record(), "lattice": lattice_evidence(sites)}, units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px", "x_corrected": "Å", "y_corrected": "Å", "sigma_x": "Å", "sigma_y": "Å"})
     log.info("detected %s", sites.groupby("kind").size().to_dict())

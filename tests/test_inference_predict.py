@@ -140,7 +140,7 @@ def test_lattice_evidence_tells_a_lattice_from_random_detections():
     assert few["atoms"] == 9 and few["looks_like_noise"]  # fewer than 10 atoms are no lattice
 
 
-def _analyse_with_shipped(frames: np.ndarray, sampling: float, model: str):
+def _analyse_with_shipped(frames: np.ndarray, sampling: float, model: str, **config: object):
     import torch
 
     from atomscope.config import defaults
@@ -149,7 +149,7 @@ def _analyse_with_shipped(frames: np.ndarray, sampling: float, model: str):
 
     spec, net = load_model(resolve_model(model))
     micrograph = Micrograph(np.asarray(frames, np.float32)[None], sampling, Path("img.npy"), "argument")
-    return analyse_micrograph(micrograph, spec, net, defaults("inference"), device=torch.device("cpu"))[2]
+    return analyse_micrograph(micrograph, spec, net, {**defaults("inference"), **config}, device=torch.device("cpu"))[2]
 
 
 def test_pure_noise_is_analysed_with_a_warning_that_it_looks_like_no_atoms(caplog):
@@ -159,6 +159,15 @@ def test_pure_noise_is_analysed_with_a_warning_that_it_looks_like_no_atoms(caplo
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and warnings[0].startswith("img.npy: the detections look like noise, not atoms:")
     assert "check the pixel size, the model and that the image shows atoms" in warnings[0]
+
+
+def test_with_augmentation_noise_is_out_of_distribution_and_sites_carry_sigmas(caplog):
+    # the 8 passes agree on 89-96 % of the sites of simulated and real graphene, on 43 % in noise
+    sites = _analyse_with_shipped(np.random.default_rng(1).normal(size=(128, 128)), 0.1, "carbon_hrtem", augment=True)
+    assert sites["ood"].iloc[0] > 0.3 and sites["ood"].nunique() == 1
+    atoms = sites[sites["kind"] == "atom"]
+    assert (atoms["sigma_x"].dropna() >= 0.085).all() and atoms["found"].between(1 / 8, 1).all()
+    assert any("disagree on" in r.getMessage() and "%" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
 
 
 @pytest.mark.realdata

@@ -109,7 +109,9 @@ def test_model_and_metrics_contracts(run):
 
 def test_inference_geometry_motif_contracts(run):
     sites = read_table(run / "results/inference/sim/sites.parquet")
-    assert list(sites.columns) == ["frame", "kind", "x_px", "y_px", "x", "y", "score", "species", "in_monolayer"]
+    assert list(sites.columns) == [
+        "frame", "kind", "x_px", "y_px", "x", "y", "score", "species", "in_monolayer", "sigma_x", "sigma_y", "found", "ood",
+    ]
     assert len(sites) > 0 and (sites["frame"] == 0).all()
     with h5py.File(run / "results/inference/sim/maps.h5") as f:
         assert f["maps"].shape[:2] == (1, 3) and f["images"].shape[:2] == (1, 1)

@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--min-distance", type=float, default=inference["min_distance"], help="smallest distance between sites [Å] (default %(default)s)")
     add("--tile-px", type=int, default=inference["tile_px"], help="tile side [px] (default %(default)s)")
     add("--overlap-px", type=int, default=inference["overlap_px"], help="tile overlap [px] (default %(default)s)")
-    add("--augment", action="store_true", help="average the maps over the 8 rotations and flips (8x slower; smoother on noisy images)")
+    add("--augment", action="store_true", help="test-time augmentation: average the maps over the 8 rotations and flips (8x slower) and give each site sigma_x, sigma_y [Å]")
     _add_geometry_options(analyse, geometry)
     triangulate = commands.add_parser(
         "triangulate", help="bonds, rings, defects and statistics of a sites table or a position list",
@@ -220,11 +220,11 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     import matplotlib.pyplot as plt
 
     from atomscope.geometry import analyse_frames, local_maps
-    from atomscope.inference import analyse_micrograph, class_channels, lattice_evidence, map_names, maps_attrs, read_micrograph
+    from atomscope.inference import analyse_micrograph, class_channels, drift_table, lattice_evidence, map_names, maps_attrs, read_micrograph
     from atomscope.io import ImageGrid, write_arrays, write_csv, write_extxyz, write_table
     from atomscope.labels import MONOLAYER
     from atomscope.nets import pick_device
-    from atomscope.report import minority_sites, network_maps_figure, overlay_figure, species_counts, species_figure
+    from atomscope.report import minority_sites, network_maps_figure, overlay_figure, species_counts, species_figure, time_series_figure
 
     micrograph = read_micrograph(image, pixel_size=args.pixel_size, pixel_size_from="cli")
     inference = {
@@ -242,11 +242,13 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     figure = overlay_figure(
         images[0, 0], spec.pixel_size, first_sites, first["bonds"], first["rings"], monolayer=None if monolayer is None else monolayer[0],
     )
+    drift = drift_table(sites)
+    series = time_series_figure(tables["summary"], drift) if len(images) > 1 else None
     model_grid = ImageGrid(images.shape[-2:], spec.pixel_size)
     maps_figure = network_maps_figure(
         images[0, 0], model_grid, first_sites, first["rings"], first["defects"], local_maps(first_sites, first["bonds"], first["rings"], model_grid)
     )
-    figures = {"overlay": figure, "network": maps_figure}
+    figures = {"overlay": figure, "network": maps_figure, **({"time_series": series} if series is not None else {})}
     if class_channels(spec) is not None:  # a species head: counts, concentrations, minority sites
         counts = species_counts(sites)
         tables = {**tables, "species": counts, "species_sites": minority_sites(sites, counts)}
@@ -256,7 +258,7 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
         write_table(
             sites, folder / "sites.parquet",
             config={"inference": inference, "model": str(model), "pixel_size": micrograph.pixel_size_record(), "lattice": lattice_evidence(sites)},
-            units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px"},
+            units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px", "x_corrected": "Å", "y_corrected": "Å", "sigma_x": "Å", "sigma_y": "Å"},
         )
         write_arrays(folder / "maps.h5", {"images": images, "maps": maps}, attrs=maps_attrs(micrograph, spec, maps, model), config={"inference": inference})
         for name, table in tables.items():
@@ -268,6 +270,8 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
             write_extxyz(sites, folder / "sites.extxyz")
         for name, fig in figures.items():
             fig.savefig(folder / f"{name}.png", dpi=120)
+        if series is not None:
+            write_table(drift, folder / "drift.parquet", units={"dx": "Å", "dy": "Å"})
 
     try:
         _write_all(out, write)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,8 +15,10 @@ from scipy import ndimage
 from atomscope._shared.normalisation import normalise
 from atomscope._shared.validation import check_image, check_positive
 from atomscope.geometry import nearest_distances
+from atomscope.inference.drift import correct_drift, frame_drift
 from atomscope.inference.readers import Micrograph
 from atomscope.inference.tiling import predict_tiled
+from atomscope.inference.uncertainty import OOD_WARNING, disagreement, each_symmetry, position_spread, symmetric_forward
 from atomscope.io import ImageGrid, ModelSpec, check_pixel_size
 from atomscope.labels import KIND_CHANNELS, MONOLAYER, find_peaks
 from atomscope.labels.classes import classify_sites, empty_sites, softmax
@@ -27,11 +29,13 @@ __all__ = [
     "analyse_micrograph",
     "check_micrograph",
     "class_channels",
+    "class_probabilities",
     "detect_sites",
     "lattice_evidence",
     "map_names",
     "maps_attrs",
     "predict_maps",
+    "predict_passes",
     "rescale_to_sampling",
     "site_species",
 ]
@@ -64,7 +68,7 @@ def rescale_to_sampling(image: np.ndarray, sampling: float, target_sampling: flo
     a pixel. Down-sampling first applies skimage's default anti-aliasing Gaussian,
     sigma = (ratio - 1) / 2.
     """
-    image = check_image(image).astype(np.float32)
+    image = check_image(image).astype(np.float32, copy=False)
     check_positive(sampling, "sampling")
     check_positive(target_sampling, "target_sampling")
     ratio = target_sampling / sampling
@@ -72,9 +76,13 @@ def rescale_to_sampling(image: np.ndarray, sampling: float, target_sampling: flo
         return image
     if ratio > 1:
         image = ndimage.gaussian_filter(image, sigma=(ratio - 1) / 2)
-    shape = [int(np.floor((n - 1) / ratio)) + 1 for n in image.shape]
-    rows, cols = np.meshgrid(np.arange(shape[0]) * ratio, np.arange(shape[1]) * ratio, indexing="ij")
-    return ndimage.map_coordinates(image, [rows, cols], order=3, mode="reflect").astype(np.float32)
+    shape = tuple(int(np.floor((n - 1) / ratio)) + 1 for n in image.shape)
+    # output (r, c) samples the input at (r, c) * ratio; the spline coefficients in float32 and
+    # no coordinate grids keep an 8192 x 8192 image to two float32 copies
+    coefficients = ndimage.spline_filter(image, order=3, output=np.float32, mode="reflect")
+    return ndimage.affine_transform(
+        coefficients, [ratio, ratio], output_shape=shape, order=3, mode="reflect", prefilter=False, output=np.float32
+    )
 
 
 def site_species(spec: ModelSpec) -> dict[str, str]:
@@ -108,7 +116,7 @@ def class_channels(spec: ModelSpec) -> tuple[slice, list[str]] | None:
     return None
 
 
-def predict_maps(
+def predict_passes(
     frame: np.ndarray,
     sampling: float,
     net: torch.nn.Module,
@@ -118,36 +126,38 @@ def predict_maps(
     tile_px: int = 256,
     overlap_px: int = 32,
     augment: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Heat maps of one frame (H, W), or of one co-registered focal series (C, H, W), at the model's pixel size.
-
-    Returns the preprocessed image (C, H', W') (rescaled to ``spec.pixel_size`` and
-    normalised as ``spec.normalisation`` says) and the heat maps (K, H', W') on the same grid.
-    With ``augment``, every tile's maps are the mean over the 8 rotations and flips of the
-    square (each transformed back), as micrographs have no preferred orientation.
-    """
+) -> tuple[np.ndarray, Iterator[np.ndarray]]:
+    """The preprocessed image (C, H', W') of one frame (H, W), or of one co-registered focal
+    series (C, H, W) (rescaled to ``spec.pixel_size`` and normalised as ``spec.normalisation``
+    says), and its maps (K, H', W') on the same grid: one pass, or with ``augment`` one pass per
+    symmetry of the square (:data:`~atomscope.inference.uncertainty.SYMMETRIES`), each turned
+    back onto the image. The passes are computed as they are drawn, so memory holds one at a
+    time. A classes head's channels hold logits (:func:`class_probabilities` turns them)."""
     channels = frame[None] if frame.ndim == 2 else frame
     image = normalise(np.stack([rescale_to_sampling(c, sampling, spec.pixel_size) for c in channels]), spec.normalisation)
+    forwards = each_symmetry(net, device) if augment else [symmetric_forward(net, device, False, 0)]
+    return image, (predict_tiled(image, forward, tile=tile_px, overlap=overlap_px) for forward in forwards)
 
-    @torch.inference_mode()
-    def forward(batch: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(batch).to(device)
-        if not augment:
-            return net(x).float().cpu().numpy()
-        total = torch.zeros((), device=device)
-        for flip in (False, True):
-            flipped = x.flip(-1) if flip else x
-            for k in range(4):
-                y = net(torch.rot90(flipped, k, dims=(-2, -1))).float()
-                y = torch.rot90(y, -k, dims=(-2, -1))
-                total = total + (y.flip(-1) if flip else y)
-        return (total / 8).cpu().numpy()
 
-    maps = predict_tiled(image, forward, tile=tile_px, overlap=overlap_px).astype(np.float32)
+def class_probabilities(maps: np.ndarray, spec: ModelSpec) -> np.ndarray:
+    """``maps`` (K, H, W) with the logits of the model's classes head, if any, turned into
+    probabilities (softmax over its channels, after tiling and averaging), in place."""
     classes = class_channels(spec)
-    if classes is not None:  # class logits to probabilities, after tiling and averaging
+    if classes is not None:
         maps[classes[0]] = softmax(maps[classes[0]])
-    return image, maps
+    return maps
+
+
+def predict_maps(frame: np.ndarray, sampling: float, net: torch.nn.Module, spec: ModelSpec, **options: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Maps of one frame (or focal series) at the model's pixel size: the preprocessed image
+    (C, H', W') and the mean (K, H', W') of :func:`predict_passes`, whose keywords ``options``
+    are (with ``augment``, the mean over the 8 rotations and flips of the square, as
+    micrographs have no preferred orientation), class channels as probabilities."""
+    image, passes = predict_passes(frame, sampling, net, spec, **options)
+    total, count = None, 0
+    for maps in passes:
+        total, count = (maps if total is None else total + maps), count + 1
+    return image, class_probabilities(total / count, spec)
 
 
 def detect_sites(
@@ -241,12 +251,10 @@ def analyse_micrograph(
     check_micrograph(micrograph, spec)
     net = net.to(device).eval()
     images, maps, tables = [], [], []
-    for frame_index, frame in enumerate(_model_inputs(micrograph, spec)):
-        image, heat = predict_maps(
-            frame, micrograph.sampling, net, spec, device=device, tile_px=config["tile_px"], overlap_px=config["overlap_px"],
-            augment=config.get("augment", False),
-        )
-        sites = detect_sites(
+    augment = config.get("augment", False)
+
+    def detect(heat: np.ndarray) -> pd.DataFrame:
+        return detect_sites(
             heat,
             target_names=map_names(spec),
             model_sampling=spec.pixel_size,
@@ -256,11 +264,33 @@ def analyse_micrograph(
             species=site_species(spec),
             classes=class_channels(spec),
         )
+
+    for frame_index, frame in enumerate(_model_inputs(micrograph, spec)):
+        image, passes = predict_passes(
+            frame, micrograph.sampling, net, spec, device=device, tile_px=config["tile_px"], overlap_px=config["overlap_px"],
+            augment=augment,
+        )
+        total = None
+        found = []  # the sites of each pass, for the spread of the positions
+        for heat in passes:
+            total = heat if total is None else total + heat
+            if augment:
+                found.append(detect(heat))
+        heat = class_probabilities(total / max(len(found), 1), spec)
+        sites = detect(heat)
+        if augment:
+            sites = position_spread(sites, found, radius=config["min_distance"])
+            sites["ood"] = score = disagreement(sites)
+            _warn_out_of_distribution(micrograph, frame_index, score)
+        else:
+            sites = sites.assign(sigma_x=math.nan, sigma_y=math.nan, found=math.nan, ood=math.nan)
         images.append(image)
         maps.append(heat)
         tables.append(sites.assign(frame=frame_index))
     sites = pd.concat(tables, ignore_index=True)
     sites = sites[["frame"] + [c for c in sites.columns if c != "frame"]]
+    if len(maps) > 1:
+        sites = _remove_drift(micrograph, spec, np.stack(maps), sites)
     evidence = lattice_evidence(sites)
     if evidence["looks_like_noise"]:
         log.warning(
@@ -269,7 +299,35 @@ def analyse_micrograph(
             "check the pixel size, the model and that the image shows atoms",
             micrograph.path, evidence["atoms"], evidence["nn_spread"],
         )
-    return np.stack(images), np.stack(maps), sites
+    # one frame: a view, not a copy (an 8192 x 8192 image's maps are 0.6 GB)
+    return _stack(images), _stack(maps), sites
+
+
+def _stack(arrays: list[np.ndarray]) -> np.ndarray:
+    return arrays[0][None] if len(arrays) == 1 else np.stack(arrays)
+
+
+def _warn_out_of_distribution(micrograph: Micrograph, frame: int, score: float) -> None:
+    """Warn when the 8 symmetric passes disagree on more sites than :data:`~atomscope.inference.uncertainty.OOD_WARNING`."""
+    if score > OOD_WARNING:
+        log.warning(
+            "%s, frame %d: the network's answers for the 8 rotations and flips disagree on %.0f %% of the sites (more than %.0f %%): "
+            "the image looks unlike the simulations the model was trained on; check the model, the pixel size and the image",
+            micrograph.path, frame, 100 * score, 100 * OOD_WARNING,
+        )
+
+
+def _remove_drift(micrograph: Micrograph, spec: ModelSpec, maps: np.ndarray, sites: pd.DataFrame) -> pd.DataFrame:
+    """Sites of a movie with ``x_corrected``, ``y_corrected`` [Å] in the first frame's
+    coordinates, the drift found by cross-correlating the frames' atom maps (denoised by the
+    network, so the noise of the raw frames does not enter), and logged."""
+    atoms = spec.head_names.index("atoms") if "atoms" in spec.head_names else 0
+    drift = frame_drift(maps[:, atoms], spec.pixel_size)
+    log.info(
+        "%s: %d frames, drift %.2f Å in all (%.2f Å per frame at most; last frame dx %+.2f, dy %+.2f Å), removed from x_corrected, y_corrected",
+        micrograph.path, len(drift), drift["step"].sum(), drift["step"].max(), drift["dx"].iloc[-1], drift["dy"].iloc[-1],
+    )
+    return correct_drift(sites, drift)
 
 
 def _model_inputs(micrograph: Micrograph, spec: ModelSpec) -> np.ndarray:

@@ -10,6 +10,7 @@ from atomscope.report.figures import (
     statistics_figure,
     summary_figure,
     summary_table,
+    time_series_figure,
 )
 from atomscope.report.species import minority_sites, neighbour_species, species_counts, species_figure
 
@@ -28,4 +29,5 @@ __all__ = [
     "summary_figure",
     "summary_table",
     "symmetry_figure",
+    "time_series_figure",
 ]

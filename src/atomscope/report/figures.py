@@ -20,7 +20,9 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from atomscope.io import ImageGrid  # noqa: E402
 
-__all__ = ["overlay_figure", "network_maps_figure", "statistics_figure", "motif_figure", "summary_figure", "summary_table"]
+__all__ = [
+    "overlay_figure", "network_maps_figure", "statistics_figure", "motif_figure", "summary_figure", "summary_table", "time_series_figure",
+]
 
 RING_SIZES = range(3, 11)
 
@@ -114,6 +116,28 @@ def statistics_figure(bonds: pd.DataFrame, angles: pd.DataFrame, rings: pd.DataF
     ax.set_xlabel("r (Å)")
     ax.set_ylabel("g(r)")
     ax.set_title("pair distribution function of atoms")
+    return fig
+
+
+def time_series_figure(summary: pd.DataFrame, drift: pd.DataFrame) -> Figure:
+    """A movie frame by frame: atom count, fractions of 5-, 6- and 7-rings with their counting
+    errors, mean bond length [Å] and the drift [Å] from the first frame."""
+    summary = summary.sort_values("frame")
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), sharex=True, constrained_layout=True)
+    axes[0, 0].plot(summary["frame"], summary["n_atoms"], "o-")
+    axes[0, 0].set_ylabel("atoms")
+    for size in (5, 6, 7):
+        axes[0, 1].errorbar(summary["frame"], summary[f"ring_{size}"], yerr=summary[f"ring_{size}_err"], marker="o", capsize=2, label=f"{size}-rings")
+    axes[0, 1].set_ylabel("fraction of complete rings")
+    axes[0, 1].legend()
+    axes[1, 0].plot(summary["frame"], summary["bond_length_mean"], "o-")
+    axes[1, 0].set_ylabel("mean bond (Å)")
+    axes[1, 1].plot(drift["frame"], drift["dx"], "o-", label="dx")
+    axes[1, 1].plot(drift["frame"], drift["dy"], "o-", label="dy")
+    axes[1, 1].set_ylabel("drift from frame 0 (Å)")
+    axes[1, 1].legend()
+    for ax in axes[1]:
+        ax.set_xlabel("frame")
     return fig
 
 
