@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from scipy.spatial import cKDTree
 
 #: Widest angle [deg] between azimuthally consecutive members of a closed ring, seen from its
 #: centre. In amorphous-carbon models (radius_spread 0.2) 3- to 8-rings stay below 110 deg; the
@@ -135,19 +136,33 @@ def first_shell(owner: np.ndarray, length: np.ndarray, factor: float) -> float:
     return factor * float(np.median(length[length <= factor * nearest]))
 
 
-#: Two detections closer than this many typical bonds are one atom found twice (a noisy heat
+#: Two detections closer than this fraction of a bond are one atom found twice (a noisy heat
 #: map split into two peaks): no two atoms of a projected monolayer are closer than about one
 #: bond (graphene 1.42 Å, a TMD's metal to chalcogen columns 1.84 Å), and 0.6 leaves room for
 #: 0.2 Å of position error on each.
 TWICE_DETECTED = 0.6
 
 
-def detected_twice(i: np.ndarray, j: np.ndarray, length: np.ndarray, bond: float, n: int) -> np.ndarray:
-    """Mask (length ``n``) of the second detections of atoms found twice: of each pair ``i``-``j``
-    closer than :data:`TWICE_DETECTED` times the typical ``bond`` [Å], the later row."""
-    twice = np.zeros(n, dtype=bool)
-    close = length < TWICE_DETECTED * bond
-    twice[np.maximum(i[close], j[close])] = True
+def detected_twice(xy: np.ndarray, i: np.ndarray, j: np.ndarray, length: np.ndarray, bond: float) -> np.ndarray:
+    """Mask (one per row of ``xy``, atoms [Å]) of the second detections of atoms found twice.
+
+    Of the pairs ``i``-``j`` (rows of ``xy``, ``length`` [Å] apart), those closer than
+    :data:`TWICE_DETECTED` times the typical ``bond`` and than :data:`TWICE_DETECTED` times the
+    next-nearest neighbour distance of one member at least (a pair of true atoms among farther
+    neighbours, where the typical bond misleads, has its next-nearest neighbours at a bond
+    too); of each, the later row.
+    """
+    twice = np.zeros(len(xy), dtype=bool)
+    close = np.flatnonzero(length < TWICE_DETECTED * bond)
+    if len(close) == 0:
+        return twice
+    i, j, length = i[close], j[close], length[close]
+    rows = np.unique(np.concatenate([i, j]))
+    k = min(3, len(xy))  # itself, its nearest and its next-nearest neighbour
+    next_nearest = np.full(len(xy), np.inf)
+    next_nearest[rows] = cKDTree(xy).query(xy[rows], k=k)[0][:, k - 1]
+    same = length < TWICE_DETECTED * np.maximum(next_nearest[i], next_nearest[j])
+    twice[np.maximum(i[same], j[same])] = True
     return twice
 
 

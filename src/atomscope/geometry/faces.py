@@ -43,7 +43,7 @@ def face_bonds(
     degree = np.bincount(np.concatenate([i, j]), minlength=len(xy))
     crowded = degree > max_coordination
     keep = ~(crowded[i] | crowded[j])
-    return i[keep], j[keep], detected_twice(owner, other, length, shell / bond_factor, len(xy))
+    return i[keep], j[keep], detected_twice(xy, owner, other, length, shell / bond_factor)
 
 
 def face_rings(

@@ -208,9 +208,10 @@ def _spurious_atoms(xy: np.ndarray, is_atom: np.ndarray, factor: float, max_coor
     distance, _ = tree.query(xy[atoms[probe]], k=k)
     cutoff = first_shell(np.repeat(np.arange(len(probe)), k - 1), distance[:, 1:].ravel(), factor)
     pairs = tree.query_pairs(cutoff, output_type="ndarray")
-    i, j = atoms[pairs[:, 0]], atoms[pairs[:, 1]]
+    i, j = pairs[:, 0], pairs[:, 1]
     crowded[atoms] = np.bincount(pairs.ravel(), minlength=len(atoms)) > max_coordination
-    return crowded | detected_twice(i, j, np.hypot(*(xy[j] - xy[i]).T), cutoff / factor, len(xy)), cutoff
+    crowded[atoms] |= detected_twice(xy[atoms], i, j, np.hypot(*(xy[atoms[j]] - xy[atoms[i]]).T), cutoff / factor)
+    return crowded, cutoff
 
 
 def renumbered(network: Network, kept: np.ndarray) -> Network:
