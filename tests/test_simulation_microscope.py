@@ -229,6 +229,16 @@ def test_leist_preset_is_a_valid_config_of_100_shards():
     assert shard_attrs(config["simulation"])["target_names"] == ["atoms", "centres", "monolayer"]
 
 
+def _preset_config(preset: str) -> dict:
+    """config/config.yaml with the preset's sections merged over it, validated against the schema."""
+    values = yaml.safe_load((ROOT / "config" / "presets" / f"{preset}.yaml").read_text())
+    config = copy.deepcopy(CONFIG)
+    for section, value in values.items():
+        config[section] = {**config[section], **value} if isinstance(value, dict) and section != "datasets" else value
+    validate(config, str(SCHEMA_PATH))
+    return config
+
+
 @pytest.mark.parametrize(
     ("preset", "species"),
     [
@@ -239,11 +249,7 @@ def test_leist_preset_is_a_valid_config_of_100_shards():
     ],
 )
 def test_species_presets_are_valid_configs_with_a_species_target_per_class(preset, species):
-    values = yaml.safe_load((ROOT / "config" / "presets" / f"{preset}.yaml").read_text())
-    config = copy.deepcopy(CONFIG)
-    for section, value in values.items():
-        config[section] = {**config[section], **value} if isinstance(value, dict) and section != "datasets" else value
-    validate(config, str(SCHEMA_PATH))
+    config = _preset_config(preset)
     assert config["preset"] == preset and config["training"]["model"] == preset
     assert shard_attrs(config["simulation"])["target_names"] == ["atoms", "centres", *(f"species:{s}" for s in species)]
 
@@ -266,11 +272,7 @@ def test_float16_storage_keeps_counts_to_three_digits_and_refuses_bright_images(
 @pytest.mark.parametrize("preset", ["carbon_hrtem", "carbon_stem"])
 def test_shipped_model_presets_are_valid_configs(preset):
     """The recipes of the shipped models validate against the schema and train atoms, centres and the monolayer mask."""
-    values = yaml.safe_load((ROOT / "config" / "presets" / f"{preset}.yaml").read_text())
-    config = copy.deepcopy(CONFIG)
-    for section, value in values.items():
-        config[section] = {**config[section], **value} if isinstance(value, dict) and section != "datasets" else value
-    validate(config, str(SCHEMA_PATH))
+    config = _preset_config(preset)
     assert config["preset"] == preset and config["training"]["model"] == preset
     assert config["training"]["normalisation"] == "local"
     assert shard_attrs(config["simulation"])["target_names"] == ["atoms", "centres", "monolayer"]
