@@ -142,9 +142,10 @@ def repeat_length(x: np.ndarray, y: np.ndarray) -> float:
         The repeat length, in the units of ``x`` and ``y``.
     """
     points = _check_sites(x, y)
-    distances, _ = cKDTree(points).query(points, k=_SHELL + 1)
-    for vector in _lattice_translations(points):
+    vector = next(_lattice_translations(points), None)
+    if vector is not None:
         return float(np.hypot(*vector))
+    distances, _ = cKDTree(points).query(points, k=_SHELL + 1)  # no lattice: the first six neighbours' radius
     return float(np.mean(distances[:, _SHELL]))
 
 
