@@ -17,6 +17,11 @@ from scipy.spatial import cKDTree
 #: centre of a ring cut open by the edge of the detections sees a gap of 180 deg or more.
 MAX_RING_GAP = 150.0
 
+def displacement(xy: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Offsets ``xy[j] - xy[i]`` (K, 2) [Å]; ``np.take`` gathers rows 3-4x faster than fancy indexing."""
+    return np.take(xy, j, axis=0) - np.take(xy, i, axis=0)
+
+
 def cyclic_next(groups: np.ndarray) -> np.ndarray:
     """Index of the next element in the same run of sorted ``groups``, wrapping to the run's first."""
     n = len(groups)
@@ -87,17 +92,18 @@ def ring_table(
         Longest side [Å]: distance between consecutive members.
     """
     n_rings = len(ref)
-    d = xy[member] - ref[ring]
+    d = np.take(xy, member, axis=0) - np.take(ref, ring, axis=0)
     order = sort_by_azimuth(ring, d)
-    ring, member, d = ring[order], member[order], d[order]
+    ring, member, d = ring[order], member[order], np.take(d, order, axis=0)
     nxt = cyclic_next(ring)
     size = np.bincount(ring, minlength=n_rings)
-    twice_area = d[:, 0] * d[nxt, 1] - d[:, 1] * d[nxt, 0]
-    azimuth = np.degrees(np.arctan2(d[:, 1], d[:, 0]))
+    dx, dy = d[:, 0], d[:, 1]
+    twice_area = dx * dy[nxt] - dy * dx[nxt]
+    azimuth = np.degrees(np.arctan2(dy, dx))
     gap = np.where(nxt == np.arange(len(nxt)), 360.0, (azimuth[nxt] - azimuth) % 360.0)
-    radius = _group_max(np.hypot(d[:, 0], d[:, 1]), ring, n_rings)
+    radius = _group_max(np.hypot(dx, dy), ring, n_rings)
     widest = _group_max(gap, ring, n_rings)
-    longest = _group_max(np.hypot(*(d[nxt] - d).T), ring, n_rings)
+    longest = _group_max(np.hypot(*(np.take(d, nxt, axis=0) - d).T), ring, n_rings)
     rings = pd.DataFrame(
         {
             "centre": np.asarray(centre, dtype=np.int64),
@@ -120,20 +126,19 @@ def _group_max(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarr
     return out
 
 
-def first_shell(owner: np.ndarray, length: np.ndarray, factor: float) -> float:
+def first_shell(nearest: np.ndarray, length: np.ndarray, factor: float) -> float:
     """Upper edge [Å] of the first coordination shell: ``factor`` times the typical bond.
 
-    ``owner`` groups the half-edges (sorted), ``length`` [Å] is each half-edge's length. The
-    typical bond is the median length of the edges up to ``factor`` times the median
-    nearest-neighbour distance (the nearest of three jittered bonds is biased short: at
+    ``nearest`` [Å] is each atom's nearest-neighbour distance, ``length`` [Å] the lengths of
+    candidate bonds (e.g. its Delaunay edges). The typical bond is the median length of the
+    candidates up to ``factor`` times the median nearest-neighbour distance (the nearest of three jittered bonds is biased short: at
     0.1 Å of jitter it is 0.09 Å below the mean bond). 1.35 separates the honeycomb's first
     neighbours at d from its second at 1.73 d (a 5-ring's at 1.62 d, a 7-ring's at 1.80 d).
     """
-    if len(owner) == 0:
+    if len(nearest) == 0 or len(length) == 0:
         return 0.0
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    nearest = float(np.median(np.minimum.reduceat(length, starts)))
-    return factor * float(np.median(length[length <= factor * nearest]))
+    typical_nearest = float(np.median(nearest))
+    return factor * float(np.median(length[length <= factor * typical_nearest]))
 
 
 #: Two detections closer than this fraction of a bond are one atom found twice (a noisy heat

@@ -16,15 +16,15 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from atomscope.geometry._graph import MAX_RING_GAP, cyclic_prev, detected_twice, distance_to_edge, first_shell, ring_table, sort_by_azimuth
+from atomscope.geometry._graph import MAX_RING_GAP, cyclic_prev, detected_twice, displacement, distance_to_edge, first_shell, ring_table, sort_by_azimuth
 
 __all__ = ["face_bonds", "face_rings"]
 
 
 def face_bonds(
-    xy: np.ndarray, owner: np.ndarray, other: np.ndarray, *, min_bond: float, max_bond: float, bond_factor: float, max_coordination: int
+    xy: np.ndarray, a: np.ndarray, b: np.ndarray, *, min_bond: float, max_bond: float, bond_factor: float, max_coordination: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bonds (i, j) among Delaunay half-edges ``owner`` -> ``other`` (grouped by owner) of atoms,
+    """Bonds (i < j) among the Delaunay edges ``a``-``b`` (each once) of atoms ``xy`` [Å],
     and the mask of the second detections of atoms found twice.
 
     An edge is a bond when ``min_bond <= length <= min(max_bond, bond_factor * d_nn)`` [Å],
@@ -35,24 +35,28 @@ def face_bonds(
     close 3-rings with the first, and has taken some of its Delaunay edges: the caller
     triangulates again without it.
     """
-    length = np.hypot(*(xy[other] - xy[owner]).T)
-    shell = first_shell(owner, length, bond_factor)
+    length = np.hypot(*displacement(xy, a, b).T)
+    nearest = np.full(len(xy), np.inf)
+    np.minimum.at(nearest, a, length)
+    np.minimum.at(nearest, b, length)
+    shell = first_shell(nearest[np.isfinite(nearest)], length, bond_factor)
     cutoff = min(max_bond, shell)
-    keep = (owner < other) & (length >= min_bond) & (length <= cutoff)
-    i, j = owner[keep], other[keep]
+    keep = (length >= min_bond) & (length <= cutoff)
+    i, j = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
     degree = np.bincount(np.concatenate([i, j]), minlength=len(xy))
     crowded = degree > max_coordination
     keep = ~(crowded[i] | crowded[j])
-    return i[keep], j[keep], detected_twice(xy, owner, other, length, shell / bond_factor)
+    return i[keep], j[keep], detected_twice(xy, a, b, length, shell / bond_factor)
 
 
 def face_rings(
     xy: np.ndarray, i: np.ndarray, j: np.ndarray, *, region: tuple[float, float, float, float], max_ring_size: int
-) -> tuple[pd.DataFrame, np.ndarray]:
+) -> tuple[pd.DataFrame, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """The bounded faces of the bond graph (bonds ``i``-``j`` between rows of ``xy`` [Å]) as rings.
 
     Returns the rings table of :class:`~atomscope.geometry.Network` with ``centre`` -1 and
-    ``x``, ``y`` the centroid of the members, and the mask of the bonds kept. A face is a
+    ``x``, ``y`` the centroid of the members, the mask of the bonds kept, and the kept bonds'
+    half-edges (owner, other), sorted by owner, then azimuth (for the angles). A face is a
     complete ring when it has 3 to ``max_ring_size`` members, no bond walked both ways (a
     dangling bond inside), no member gap of ``MAX_RING_GAP`` or more seen from its centroid,
     and no member outside ``region``. (A ring cut by the region's edge misses the atoms
@@ -84,7 +88,7 @@ def face_rings(
     # with a member outside the region (detections past the image) is cut
     outside = np.bincount(face, weights=distance_to_edge(xy[member], region) < 0, minlength=n_rings) > 0
     rings["complete"] = (size >= 3) & (size <= max_ring_size) & (bridges == 0) & (widest < MAX_RING_GAP) & ~outside
-    return rings, kept
+    return rings, kept, (owner, owner[twin])
 
 
 def _walk(xy: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -93,16 +97,16 @@ def _walk(xy: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, ...
     sorting order (half-edge k of the unsorted list, bond k % len(i), sits at ``order == k``)."""
     owner, other = np.concatenate([i, j]), np.concatenate([j, i])
     n_half, m = len(owner), len(i)
-    order = sort_by_azimuth(owner, xy[other] - xy[owner])
+    order = sort_by_azimuth(owner, displacement(xy, owner, other))
     owner, other = owner[order], other[order]
     position = np.empty(n_half, dtype=np.int64)
     position[order] = np.arange(n_half)
     twin = position[np.concatenate([np.arange(m, 2 * m), np.arange(m)])[order]]
     nxt = cyclic_prev(owner)[twin]  # the bond after v -> u clockwise at v
-    graph = sparse.csr_matrix((np.ones(n_half, dtype=np.int8), (np.arange(n_half), nxt)), shape=(n_half, n_half))
+    graph = sparse.csr_matrix((np.ones(n_half, dtype=np.int8), nxt, np.arange(n_half + 1)), shape=(n_half, n_half))  # one entry per row
     n_faces, face = connected_components(graph, directed=True, connection="weak")
     origin = xy.mean(axis=0) if len(xy) else np.zeros(2)
-    p, q = xy[owner] - origin, xy[other] - origin
+    p, q = np.take(xy, owner, axis=0) - origin, np.take(xy, other, axis=0) - origin
     area = 0.5 * np.bincount(face, weights=p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0], minlength=n_faces)
     return owner, face, twin, area, order
 

@@ -12,10 +12,10 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from atomscope._shared.validation import check_positive
-from atomscope.geometry._graph import flat_members
+from atomscope.geometry._graph import displacement, flat_members
 from atomscope.geometry.adjacency import aboav_weaire, ring_adjacency, ring_pairs
 from atomscope.geometry.defects import find_defects
-from atomscope.geometry.triangulate import Network, check_region, check_sites, renumbered, triangulate
+from atomscope.geometry.triangulate import Network, check_region, check_sites, network_of, renumbered
 from atomscope.io import ImageGrid
 
 log = logging.getLogger(__name__)
@@ -97,13 +97,16 @@ def pair_distribution(
     if expected > max_pairs:
         keep = int(max(2, len(xy) * np.sqrt(max_pairs / expected)))
         xy = xy[np.sort(np.random.default_rng(0).choice(len(xy), size=keep, replace=False))]
-    pairs = cKDTree(xy).query_pairs(edges[-1], output_type="ndarray")
-    d = np.abs(xy[pairs[:, 1]] - xy[pairs[:, 0]])
-    r = np.sqrt(d[:, 0] ** 2 + d[:, 1] ** 2)
-    inside = r < edges[-1]
-    weights = 1.0 / ((width - d[inside, 0]) * (height - d[inside, 1]))
+    pairs = cKDTree(xy, balanced_tree=False, compact_nodes=False).query_pairs(edges[-1], output_type="ndarray")  # 2x faster to build
+    d = np.abs(displacement(xy, pairs[:, 0], pairs[:, 1]))
+    dx, dy = d[:, 0], d[:, 1]
+    r = np.sqrt(dx * dx + dy * dy)
+    inside = r < edges[-1]  # query_pairs also returns pairs at r_max exactly
+    if not inside.all():
+        dx, dy, r = dx[inside], dy[inside], r[inside]
+    weights = 1.0 / ((width - dx) * (height - dy))
     # equal bins: an index and bincount, 5x faster than np.histogram's sorting
-    weighted = np.bincount(np.minimum((r[inside] / dr).astype(np.int64), len(edges) - 2), weights=weights, minlength=len(edges) - 1)
+    weighted = np.bincount(np.minimum((r / dr).astype(np.int64), len(edges) - 2), weights=weights, minlength=len(edges) - 1)
     n = len(xy)
     g = 2.0 * weighted * area**2 / (n * (n - 1)) / (np.pi * np.diff(edges**2))
     return 0.5 * (edges[1:] + edges[:-1]), g
@@ -327,7 +330,7 @@ def analyse_frames(
             network, pairs = EMPTY_NETWORK, np.zeros((0, 2), dtype=np.int64)
             record = _empty_summary(part, r_max=r_max, dr=dr)
         else:
-            network = triangulate(part, min_bond=min_bond, max_bond=max_bond, region=region, **ring_options)
+            network = network_of(part, min_bond=min_bond, max_bond=max_bond, region=region, **ring_options)
             if monolayer is not None:
                 network = _rings_inside(network, part, monolayer[frame], check_positive(monolayer_sampling, "monolayer_sampling"))
             pairs = ring_pairs(network.rings)
