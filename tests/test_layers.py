@@ -33,3 +33,17 @@ def test_scripts_import_only_public_stage_packages(script):
         assert len(parts) == 2 and parts[1] in PUBLIC, f"{script.name} imports {module}; use atomscope.<stage> or atomscope.io"
         exported = importlib.import_module(module).__all__
         assert set(names) <= set(exported), f"{script.name} imports {set(names) - set(exported)} that {module} does not export"
+
+
+def test_the_workflow_finds_shipped_models_without_importing_torch():
+    # every snakemake call parses workflow/rules/common.smk, which imports these; torch would add
+    # about 1.4 s to each (atomscope.nets loads its names lazily)
+    import subprocess
+    import sys
+
+    code = "import sys, atomscope.nets.shipped, atomscope.io, atomscope.config; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    nets = importlib.import_module("atomscope.nets")
+    assert set(nets.__all__) == set(dir(nets)) and nets.ResUNet.__name__ == "ResUNet" and nets.DEFAULT_MODEL == "carbon_hrtem"
+    with pytest.raises(AttributeError, match="no attribute 'resunet'"):
+        nets.resunet

@@ -4,7 +4,7 @@ from snakemake.utils import validate
 from atomscope._shared.sharding import shard_count, shard_span
 from atomscope.config import SCHEMA_PATH as CONFIG_SCHEMA
 from atomscope.io import read_sample_sheet
-from atomscope.nets import resolve_model, shipped_models
+from atomscope.nets.shipped import resolve_model, shipped_models  # not atomscope.nets: no torch at parse time
 
 
 validate(config, schema=str(CONFIG_SCHEMA))
@@ -53,8 +53,9 @@ def canonical(value):
 
 
 def section(name):
-    """The config section a rule needs, as params (so other sections do not trigger reruns)."""
-    return lambda wildcards: canonical(config[name])
+    """The config section a rule needs, as params (so other sections do not trigger reruns); a
+    value, not a function of the wildcards: Snakemake inspects a function's signature per job."""
+    return canonical(config[name])
 
 
 def shard_spec(wildcards):

@@ -17,7 +17,7 @@ rule infer:
     threads: 2
     resources:
         mem_mb=4000,
-        gpu=lambda wildcards: config["inference"]["gpus"],
+        gpu=config["inference"]["gpus"],
     conda:
         "../../envs/atomscope.yaml"
     script:

@@ -17,7 +17,7 @@ rule simulate:
     threads: 1
     resources:
         mem_mb=4000,
-        gpu=lambda wildcards: config["simulation"]["gpus"],
+        gpu=config["simulation"]["gpus"],
     conda:
         "../../envs/atomscope.yaml"
     script:

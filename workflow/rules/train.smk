@@ -10,7 +10,7 @@ rule train:
         metrics="results/models/{model}/metrics.parquet",
     params:
         training=section("training"),
-        preset=lambda wildcards: config.get("preset"),
+        preset=config.get("preset"),
     log:
         "logs/train/{model}.log",
     benchmark:
@@ -18,7 +18,7 @@ rule train:
     threads: 8  # capped at --cores on a workstation; the CPUs a cluster job asks for
     resources:
         mem_mb=8000,
-        gpu=lambda wildcards: config["training"]["gpus"],
+        gpu=config["training"]["gpus"],
     conda:
         "../../envs/atomscope.yaml"
     script:
