@@ -81,6 +81,18 @@ def test_a_pixel_size_that_is_neither_number_nor_auto_is_a_usage_error(tmp_path,
     assert exit_.value.code == 2 and "'0,11': write a positive number of Å/px" in capsys.readouterr().err
 
 
+def test_elements_that_are_no_symbols_or_that_the_model_cannot_class_exit_2(tmp_path, model, capsys):
+    np.save(tmp_path / "raw.npy", np.random.default_rng(0).random((64, 64)))
+    with pytest.raises(SystemExit) as exit_:
+        main(["analyse", str(tmp_path / "raw.npy"), "--model", str(model), "--elements", "Mo,sulfur"])
+    assert exit_.value.code == 2 and "sulfur: not chemical symbols; give e.g. Mo,S,Se" in capsys.readouterr().err
+    # the carbon test model has no species head: refused before any file is read
+    assert main(["analyse", str(tmp_path / "raw.npy"), "--model", str(model), "--pixel-size", "0.1", "--elements", "C"]) == 2
+    err = capsys.readouterr().err
+    assert "--elements: elements ['C'] given, but the model has no species head" in err and "model.safetensors" in err
+    assert not (tmp_path / "raw_atomscope").exists()
+
+
 def test_models_lists_the_shipped_ones_and_analyse_uses_the_default(tmp_path, model, monkeypatch, capsys):
     """`atomscope models` reads every model file of the shipped folder; `analyse` without --model
     takes carbon_hrtem from it, --model NAME picks another, an unknown name lists what there is."""

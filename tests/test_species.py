@@ -211,3 +211,31 @@ def test_an_s2_column_is_one_true_site():
     columns = projected_columns(sites)
     assert (sites["species_class"] == "S2").sum() == 2 * (columns["species_class"] == "S2").sum()
     assert (columns["species_class"] == "Mo").sum() == (sites["species_class"] == "Mo").sum() == (columns["species_class"] == "S2").sum()
+
+
+def _tmd_spec() -> ModelSpec:
+    classes = tuple(HeadClass(name, species) for name, species in
+                    [("background", ()), ("Mo", ("Mo",)), ("W", ("W",)), ("S2", ("S",)), ("Se2", ("Se",)), ("vacancy", ())])
+    heads = (Head("atoms", "heatmap", (HeadClass("atom", ("Mo", "W", "S", "Se")),)), Head("species", "classes", classes))
+    return ModelSpec("resunet", {"base_channels": 4, "depth": 2}, (InputChannel("adf"),), heads, 0.12)
+
+
+def test_elements_keep_a_species_model_to_the_classes_of_the_sample():
+    from atomscope.inference import allowed_classes
+    from atomscope.inference.predict import class_probabilities
+
+    spec = _tmd_spec()
+    logits = np.zeros((7, 2, 2), np.float32)
+    logits[1:, 0, 0] = [0.0, 2.0, 3.0, 1.0, 0.5, 0.0]  # W most likely, then Mo
+    everything = class_probabilities(logits.copy(), spec)[1:, 0, 0]
+    assert int(everything.argmax()) == 2 and everything.sum() == pytest.approx(1.0)
+    kept = class_probabilities(logits.copy(), spec, ["Mo", "S", "Se"])[1:, 0, 0]
+    assert kept[2] == 0 and int(kept.argmax()) == 1 and kept.sum() == pytest.approx(1.0)
+    e = np.exp([0.0, 2.0, 1.0, 0.5, 0.0])
+    assert kept[[0, 1, 3, 4, 5]] == pytest.approx(e / e.sum(), rel=1e-5)  # a softmax over the classes left
+    assert allowed_classes(spec, ["Mo", "S"]).tolist() == [True, True, False, True, False, True]
+    with pytest.raises(ValueError, match=r"no class with \['Te'\]"):
+        allowed_classes(spec, ["Mo", "Te"])
+    carbon = ModelSpec("resunet", {"base_channels": 4, "depth": 2}, (InputChannel("adf"),), spec.heads[:1], 0.12)
+    with pytest.raises(ValueError, match="no species head"):
+        allowed_classes(carbon, ["C"])

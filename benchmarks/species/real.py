@@ -2,11 +2,11 @@
 
     python benchmarks/species/real.py > benchmarks/species/real.md
 
-- mose2_stem_grain_boundary.tif (no pixel size in the file: ``auto:MoSe2``, a = 3.29 Å):
+- mose2_stem_grain_boundary.tif (no pixel size in the file: ``auto:MoSe2``, a = 3.29 Å; ``--elements Mo,Se``):
   columns called Mo and Se2; away from the boundaries (farther than 5 Å from the centroid of
   every complete ring that is not a hexagon, and 5 Å from the image edge), the fraction of the
   Mo columns' three nearest columns that are Se2, and of the Se2 columns' that are Mo.
-- mos2_se_implanted_stem.dm3 (0.127 Å/px in the file): every column's species; the columns
+- mos2_se_implanted_stem.dm3 (0.127 Å/px in the file; ``--elements Mo,S,Se``, as its user knows them): every column's species; the columns
   holding Se (SSe, Se2, Se) and whether they sit on chalcogen sites (their three nearest
   columns metal), counted with positions; overlay figure benchmarks/real/mos2_se_species.png.
 
@@ -34,10 +34,11 @@ METALS = {"Mo", "W", "Fe"}
 SELENIUM = {"SSe", "Se2", "Se"}
 
 
-def analyse(image: Path, model: str, pixel_size: str | None, out: Path) -> dict[str, pd.DataFrame]:
-    """``atomscope analyse`` of one image; its sites (frame 0), rings, species and species_sites tables."""
+def analyse(image: Path, model: str, pixel_size: str | None, out: Path, elements: str | None = None) -> dict[str, pd.DataFrame]:
+    """``atomscope analyse`` of one image (``elements``: its ``--elements``); its sites (frame 0), rings, species and species_sites tables."""
     shutil.rmtree(out, ignore_errors=True)
     args = ["analyse", str(image), "--model", model, "--out", str(out)] + (["--pixel-size", pixel_size] if pixel_size else [])
+    args += ["--elements", elements] if elements else []
     if atomscope(args) != 0:
         raise RuntimeError(f"atomscope {' '.join(args)} failed")
     tables = {name: read_table(out / f"{name}.parquet") for name in ("sites", "rings", "species", "species_sites")}
@@ -86,14 +87,14 @@ def selenium_sites(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
 def main() -> None:
     if not DATA.is_dir():
         sys.exit(f"{DATA}: real data not found")
-    mose2 = analyse(DATA / "mose2_stem_grain_boundary.tif", "tmd_stem", "auto:MoSe2", OUT / "mose2_species")
+    mose2 = analyse(DATA / "mose2_stem_grain_boundary.tif", "tmd_stem", "auto:MoSe2", OUT / "mose2_species", "Mo,Se")
     a = alternation(mose2, "Mo", "Se2")
-    mos2 = analyse(DATA / "mos2_se_implanted_stem.dm3", "tmd_stem", None, OUT / "mos2_se_species")
+    mos2 = analyse(DATA / "mos2_se_implanted_stem.dm3", "tmd_stem", None, OUT / "mos2_se_species", "Mo,S,Se")
     b = selenium_sites(mos2)
     shutil.copy(OUT / "mos2_se_species" / "species.png", HERE.parent / "real" / "mos2_se_species.png")
     shutil.copy(OUT / "mose2_species" / "species.png", HERE.parent / "real" / "mose2_species.png")
     print("# Species models on real TMD images\n\nCommand: `python benchmarks/species/real.py > benchmarks/species/real.md`\n")
-    print("## mose2_stem_grain_boundary.tif (tmd_stem, pixel size auto:MoSe2)\n")
+    print("## mose2_stem_grain_boundary.tif (tmd_stem, pixel size auto:MoSe2, --elements Mo,Se)\n")
     print(mose2["species"].drop(columns=["frame"]).to_markdown(index=False, floatfmt=".4f"))
     print(
         f"\nAway from the boundaries ({a['away']} of {a['columns']} columns farther than {AWAY:g} Å from every complete "
@@ -101,7 +102,7 @@ def main() -> None:
         f"**{100 * a['metal_by_chalcogen']:.1f} %** are Se2; of the {a['chalcogen']} Se2 columns' **{100 * a['chalcogen_by_metal']:.1f} %** "
         "are Mo (bar: >= 95 % each). Figure: ../real/mose2_species.png\n"
     )
-    print("## mos2_se_implanted_stem.dm3 (tmd_stem, 0.127 Å/px from the file)\n")
+    print("## mos2_se_implanted_stem.dm3 (tmd_stem, 0.127 Å/px from the file, --elements Mo,S,Se)\n")
     print(mos2["species"].drop(columns=["frame"]).to_markdown(index=False, floatfmt=".4f"))
     print(
         f"\n{b['columns']} columns, each with a species; {b['selenium']} hold Se (SSe, Se2, Se), "

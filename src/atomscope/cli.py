@@ -9,6 +9,7 @@ import argparse
 import glob
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--min-distance", type=float, default=inference["min_distance"], help="smallest distance between sites [Å] (default %(default)s)")
     add("--tile-px", type=int, default=inference["tile_px"], help="tile side [px] (default %(default)s)")
     add("--overlap-px", type=int, default=inference["overlap_px"], help="tile overlap [px] (default %(default)s)")
+    add("--elements", type=_elements, default=None, metavar="SYMBOLS",
+        help="comma-separated chemical symbols the sample holds, e.g. Mo,S,Se: a species model never calls a class of another element")
     add("--augment", action="store_true", help="test-time augmentation: average the maps over the 8 rotations and flips (8x slower) and give each site sigma_x, sigma_y [Å]")
     _add_geometry_options(analyse, geometry)
     triangulate = commands.add_parser(
@@ -143,6 +146,15 @@ def _formats(text: str) -> tuple[str, ...]:
     return tuple(name for name in FORMATS if name == "parquet" or name in names)
 
 
+def _elements(text: str) -> list[str]:
+    """``--elements``: comma-separated chemical symbols (Mo,S,Se)."""
+    symbols = [symbol.strip() for symbol in text.split(",") if symbol.strip()]
+    bad = [symbol for symbol in symbols if not re.fullmatch(r"[A-Z][a-z]?", symbol)]
+    if not symbols or bad:
+        raise argparse.ArgumentTypeError(f"{', '.join(bad) or repr(text)}: not chemical symbols; give e.g. Mo,S,Se")
+    return symbols
+
+
 def expand_images(patterns: list[str]) -> tuple[list[Path], list[str]]:
     """The files the arguments name: each glob pattern (``*``, ``?``, ``[``) expanded to its files in
     sorted order, other arguments as they are; and one error line per pattern that matches no file."""
@@ -178,6 +190,7 @@ def analyse(args: argparse.Namespace) -> int:
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
+    from atomscope.inference import allowed_classes
     from atomscope.nets import DEFAULT_MODEL, load_model, resolve_model
 
     images, failures = expand_images(args.images)
@@ -189,6 +202,11 @@ def analyse(args: argparse.Namespace) -> int:
     folders = output_folders(images, args.out)
     model = resolve_model(args.model or DEFAULT_MODEL)
     spec, net = load_model(model)
+    try:
+        allowed_classes(spec, args.elements)
+    except ValueError as error:
+        print(f"atomscope: error: --elements: {error} (model {model.name})", file=sys.stderr)
+        return 2
     code = 2 if failures else 0
     with logging_redirect_tqdm():
         for image, out in zip(tqdm(images, desc="micrographs", unit="file", disable=None if len(images) > 1 else True), folders):
@@ -229,7 +247,7 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     micrograph = read_micrograph(image, pixel_size=args.pixel_size, pixel_size_from="cli")
     inference = {
         "threshold": args.threshold, "min_distance": args.min_distance, "tile_px": args.tile_px, "overlap_px": args.overlap_px,
-        "augment": args.augment,
+        "augment": args.augment, "elements": args.elements,
     }
     images, maps, sites = analyse_micrograph(micrograph, spec, net, inference, device=pick_device())
     names = map_names(spec)

@@ -26,6 +26,7 @@ from atomscope.labels.classes import classify_sites, empty_sites, softmax
 __all__ = [
     "MIN_SIDE_PX",
     "NOISE_SPREAD",
+    "allowed_classes",
     "analyse_micrograph",
     "check_micrograph",
     "class_channels",
@@ -139,13 +140,43 @@ def predict_passes(
     return image, (predict_tiled(image, forward, tile=tile_px, overlap=overlap_px) for forward in forwards)
 
 
-def class_probabilities(maps: np.ndarray, spec: ModelSpec) -> np.ndarray:
+def class_probabilities(maps: np.ndarray, spec: ModelSpec, elements: Sequence[str] | None = None) -> np.ndarray:
     """``maps`` (K, H, W) with the logits of the model's classes head, if any, turned into
-    probabilities (softmax over its channels, after tiling and averaging), in place."""
+    probabilities (softmax over its channels, after tiling and averaging), in place.
+
+    With ``elements`` (the chemical symbols the sample holds), the classes of other elements
+    get probability 0 and the softmax runs over the rest (:func:`allowed_classes`)."""
     classes = class_channels(spec)
     if classes is not None:
-        maps[classes[0]] = softmax(maps[classes[0]])
+        allowed = allowed_classes(spec, elements)
+        logits = maps[classes[0]]
+        probabilities = np.zeros_like(logits)
+        probabilities[allowed] = softmax(logits[allowed])
+        maps[classes[0]] = probabilities
     return maps
+
+
+def allowed_classes(spec: ModelSpec, elements: Sequence[str] | None) -> np.ndarray:
+    """Mask of the classes head's classes made only of ``elements`` (all when None; a class of
+    no element, a vacancy, always). A model trained on several materials (MoS2, MoSe2, WS2)
+    then cannot call a column of an MoS2 sample W.
+
+    Raises ValueError when ``elements`` names one the model has no class for, or leaves only
+    empty-column classes, or the model has no classes head.
+    """
+    head = next((h for h in spec.heads if h.kind == "classes"), None)
+    if elements is None:
+        return np.ones(head.channels if head else 0, dtype=bool)
+    if head is None:
+        raise ValueError(f"elements {list(elements)} given, but the model has no species head; use a species model (`atomscope models`)")
+    known = {element for c in head.classes for element in c.species}
+    unknown = sorted(set(elements) - known)
+    if unknown:
+        raise ValueError(f"elements: the model has no class with {unknown}; its classes hold {sorted(known)}")
+    allowed = np.array([set(c.species) <= set(elements) for c in head.classes])
+    if not any(allowed[k] and c.species for k, c in enumerate(head.classes)):
+        raise ValueError(f"elements {list(elements)} leave none of the model's atom classes {[c.name for c in head.classes]}")
+    return allowed
 
 
 def predict_maps(frame: np.ndarray, sampling: float, net: torch.nn.Module, spec: ModelSpec, **options: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -246,9 +277,11 @@ def analyse_micrograph(
     preprocessed frames (F, C, H', W') and heat maps (F, K, H', W') at the model's pixel
     size, and the sites of all frames (sites contract, with a ``frame`` column). A model of
     C > 1 input channels (a focal series) takes the micrograph's C frames, co-registered and
-    in the order of its defocus offsets, as one input (F = 1).
+    in the order of its defocus offsets, as one input (F = 1). The config's ``elements``
+    (None: all) restricts the species classes (:func:`allowed_classes`).
     """
     check_micrograph(micrograph, spec)
+    allowed_classes(spec, config.get("elements"))  # a wrong element fails before the network runs
     net = net.to(device).eval()
     images, maps, tables = [], [], []
     augment = config.get("augment", False)
@@ -276,7 +309,7 @@ def analyse_micrograph(
             total = heat if total is None else total + heat
             if augment:
                 found.append(detect(heat))
-        heat = class_probabilities(total / max(len(found), 1), spec)
+        heat = class_probabilities(total / max(len(found), 1), spec, config.get("elements"))
         sites = detect(heat)
         if augment:
             sites = position_spread(sites, found, radius=config["min_distance"])
