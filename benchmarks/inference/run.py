@@ -113,8 +113,9 @@ def speed_table(device: str, quick: bool, tiny: bool) -> None:
         )
 
 
-def tta_table(device: str, test_images: Path) -> None:
-    """TTA's cost and RMSE gain on the simulated test images, and the sigma calibration."""
+def tta_table(device: str, test_images: Path, check_images: Path | None = None) -> None:
+    """TTA's cost and RMSE gain on the simulated test images, and the sigma calibration: fitted on
+    the first half of them, checked on the second half and on ``check_images`` (another set)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -128,6 +129,7 @@ def tta_table(device: str, test_images: Path) -> None:
     from atomscope.nets import load_model, resolve_model
 
     images = sorted(test_images.glob("*.tif"))
+    checks = sorted(check_images.glob("*.tif")) if check_images else []
     if not images:
         print(f"\nNo simulated test images in {test_images}: run `snakemake --cores all` first.")
         return
@@ -136,7 +138,7 @@ def tta_table(device: str, test_images: Path) -> None:
     print("|---|---|---:|---:|---:|")
     sigma, error = [], []  # per image: sigma (N, 2) and error (N, 2) [Å] of the matched atoms
     totals = {False: [0.0, []], True: [0.0, []]}
-    for path in images:
+    for path in images + checks:
         micrograph = read_micrograph(path)
         truth = read_table(path.with_name(path.stem + ".truth.parquet"))
         grid = ImageGrid(micrograph.frames.shape[1:], micrograph.sampling)
@@ -168,9 +170,19 @@ def tta_table(device: str, test_images: Path) -> None:
         f"\nSigma calibration fitted on {', '.join(p.name for p in images[:half])} (error² = floor² + scale² spread², "
         f"least squares per coordinate): SIGMA_FLOOR = {floor:.4f} Å, SIGMA_SCALE = {scale:.2f}."
     )
-    held_out = calibrated_sigma(np.concatenate(raw[half:]), floor, scale)
-    uncalibrated = calibrated_sigma(np.concatenate(raw[half:]), 0.0, 1.0)
-    calibration_plot(held_out, uncalibrated, np.concatenate(error[half:]), [p.name for p in images[half:]], plt)
+    held = slice(half, len(images))
+    held_out = calibrated_sigma(np.concatenate(raw[held]), floor, scale)
+    uncalibrated = calibrated_sigma(np.concatenate(raw[held]), 0.0, 1.0)
+    calibration_plot(held_out, uncalibrated, np.concatenate(error[held]), [p.name for p in images[held]], plt)
+    if checks:
+        sigma_check, error_check = calibrated_sigma(np.concatenate(raw[len(images):]), floor, scale), np.concatenate(error[len(images):])
+        rms_sigma, rms_error = binned(sigma_check, error_check)
+        ratio = rms_error / rms_sigma
+        print(
+            f"\nChecked on {check_images} ({len(checks)} images, {error_check.size // 2} matched atoms) with these constants: "
+            f"error / sigma {ratio.min():.2f}-{ratio.max():.2f} over the 8 bins, overall "
+            f"{np.sqrt(np.mean(error_check**2)) / np.sqrt(np.mean(sigma_check**2)):.2f}."
+        )
 
 
 def raw_spread(sigma: np.ndarray) -> np.ndarray:
@@ -222,6 +234,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--quick", action="store_true", help="one real file and the 4096² image, no TTA study")
     parser.add_argument("--test-images", type=Path, default=TEST_IMAGES, help="simulated test images (*.tif, *.truth.parquet)")
+    parser.add_argument("--check-images", type=Path, default=None, help="a second set of simulated test images to check the sigma calibration on")
     parser.add_argument("--only", choices=["speed", "tta"], help="one of the two studies")
     parser.add_argument("--tiny-large", action="store_true", help="the large images with a tiny network (memory), not the shipped one")
     parser.add_argument("--case", help=argparse.SUPPRESS)
@@ -234,11 +247,13 @@ def main() -> None:
     print("# Inference: speed, memory, test-time augmentation\n")
     flags = "".join(f" --{name.replace('_', '-')}" for name in ("quick", "tiny_large") if getattr(args, name))
     command = f"python benchmarks/inference/run.py --device {args.device}{flags}{f' --only {args.only}' if args.only else ''}"
+    if args.only != "speed":
+        command += f" --test-images {args.test_images}" + (f" --check-images {args.check_images}" if args.check_images else "")
     print(f"`{command}`; each case in a fresh process (peak RSS its own); tiles 256 px, overlap 32, batch 4.\n")
     if args.only != "tta":
         speed_table(args.device, args.quick, args.tiny_large)
     if not args.quick and args.only != "speed":
-        tta_table(args.device, args.test_images)
+        tta_table(args.device, args.test_images, args.check_images)
 
 
 if __name__ == "__main__":
