@@ -55,6 +55,22 @@ rule report_sample:
             subcategory="{sample}",
             labels={"sample": "{sample}", "figure": "motif hierarchy"},
         ),
+        species=report(
+            "results/report/{sample}/species.png",
+            caption="../report/species.rst",
+            category="Samples",
+            subcategory="{sample}",
+            labels={"sample": "{sample}", "figure": "species"},
+        ),
+        frames=report(
+            "results/report/{sample}/frames.png",
+            caption="../report/frames.rst",
+            category="Samples",
+            subcategory="{sample}",
+            labels={"sample": "{sample}", "figure": "frame by frame"},
+        ),
+        species_counts="results/report/{sample}/species.parquet",
+        species_sites="results/report/{sample}/species_sites.parquet",
     params:
         report=section("report"),
     log:

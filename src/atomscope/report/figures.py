@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from atomscope.io import ImageGrid  # noqa: E402
 
@@ -138,6 +139,7 @@ def time_series_figure(summary: pd.DataFrame, drift: pd.DataFrame) -> Figure:
     axes[1, 1].legend()
     for ax in axes[1]:
         ax.set_xlabel("frame")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # frames are whole numbers
     return fig
 
 

@@ -77,6 +77,9 @@ def species_figure(image: np.ndarray, sampling: float, sites: pd.DataFrame, coun
         label = f"{row.species}: {row.count} ({100 * row.fraction:.2f} ± {100 * row.fraction_err:.2f} %)"
         style = {"facecolors": "none", "edgecolors": colours(k % 10), "linewidths": 1.2} if empty else {"color": colours(k % 10)}
         ax.scatter(part["x"], part["y"], s=3 if row.host else 16, label=label, **style)
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
-    ax.set_title(f"{len(columns)} columns by species")
+    if len(counts):
+        ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
+        ax.set_title(f"{len(columns)} columns by species")
+    else:  # a model whose atoms head stands for several elements and that has no species head
+        ax.set_title("no species: the model does not tell the elements apart")
     return fig
