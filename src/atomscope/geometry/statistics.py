@@ -15,7 +15,7 @@ from atomscope._shared.validation import check_positive
 from atomscope.geometry._graph import displacement, flat_members
 from atomscope.geometry.adjacency import aboav_weaire, ring_adjacency, ring_pairs
 from atomscope.geometry.defects import find_defects
-from atomscope.geometry.triangulate import Network, check_region, check_sites, network_of, renumbered
+from atomscope.geometry.triangulate import Network, check_region, check_sites, renumbered, triangulate
 from atomscope.io import ImageGrid
 
 log = logging.getLogger(__name__)
@@ -330,7 +330,7 @@ def analyse_frames(
             network, pairs = EMPTY_NETWORK, np.zeros((0, 2), dtype=np.int64)
             record = _empty_summary(part, r_max=r_max, dr=dr)
         else:
-            network = network_of(part, min_bond=min_bond, max_bond=max_bond, region=region, **ring_options)
+            network = triangulate(part, min_bond=min_bond, max_bond=max_bond, region=region, **ring_options)
             if monolayer is not None:
                 network = _rings_inside(network, part, monolayer[frame], check_positive(monolayer_sampling, "monolayer_sampling"))
             pairs = ring_pairs(network.rings)

@@ -128,23 +128,7 @@ def triangulate(
     >>> triangulate(sites, rings="faces").rings[["centre", "size"]].values.tolist()
     [[-1, 3]]
     """
-    options = dict(min_bond=min_bond, max_bond=max_bond, region=region, rings=rings, bond_factor=bond_factor)
-    return network_of(check_sites(sites), **options, max_coordination=max_coordination, max_ring_size=max_ring_size)
-
-
-def network_of(
-    sites: pd.DataFrame,
-    *,
-    min_bond: float = 0.5,
-    max_bond: float = 3.0,
-    region: tuple[float, float, float, float] | None = None,
-    rings: str = "auto",
-    bond_factor: float = 1.35,
-    max_coordination: int = 5,
-    max_ring_size: int = 12,
-) -> Network:
-    """:func:`triangulate` of sites already through :func:`check_sites` (one frame, rows 0..N-1),
-    for callers that check a table of many frames once."""
+    sites = check_sites(sites)
     min_bond = check_positive(min_bond, "min_bond", allow_zero=True)
     max_bond = check_positive(max_bond, "max_bond")
     if min_bond >= max_bond:
