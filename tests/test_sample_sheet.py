@@ -29,9 +29,9 @@ def read_sheet_row(tmp_path: Path, row: str):
 
 def test_absent_optional_columns_are_none(tmp_path):
     sheet = read_sample_sheet(write_sheet(tmp_path / "s.tsv", "sample\tpath", "a\tx.dm3", "b\ty.tif"))
-    assert list(sheet.columns) == ["sample", "path", "pixel_size", "truth", "model"]
+    assert list(sheet.columns) == ["sample", "path", "pixel_size", "truth", "model", "elements"]
     assert sheet["pixel_size"].tolist() == [None, None] and sheet["truth"].tolist() == [None, None]
-    assert sheet["model"].tolist() == [None, None]
+    assert sheet["model"].tolist() == [None, None] and sheet["elements"].tolist() == [None, None]
 
 
 def test_a_sample_names_its_model(tmp_path):
@@ -100,3 +100,13 @@ def test_a_pixel_size_outside_atomic_scales_stops_the_sheet_naming_the_range(tmp
     with pytest.raises(ValueError, match=rf"s\.tsv: sample .a. has pixel_size .{bad}.; {re.escape(f'{float(bad):g}')} Å/px is outside the 0\.005-5\.0 Å/px"):
         read_sheet_row(tmp_path, f"a\tx.npy\t{bad}\t")
     assert read_sheet_row(tmp_path, "a\tx.npy\t0.005\t").loc["a", "pixel_size"] == 0.005
+
+
+def test_a_sample_names_its_elements_for_the_species_classes(tmp_path):
+    from snakemake.utils import validate
+
+    sheet = read_sample_sheet(write_sheet(tmp_path / "s.tsv", "sample\tpath\telements", "a\tx.dm3\tMo, S,Se", "b\ty.tif\t"))
+    assert sheet["elements"].tolist() == ["Mo,S,Se", None]
+    validate(sheet.copy(), str(ROOT / "workflow" / "schemas" / "samples.schema.yaml"))
+    with pytest.raises(ValueError, match=r"s\.tsv: sample 'a' has elements 'Mo;S'; Mo;S: not chemical symbols; give e\.g\. Mo,S,Se"):
+        read_sample_sheet(write_sheet(tmp_path / "s.tsv", "sample\tpath\telements", "a\tx.dm3\tMo;S"))

@@ -10,7 +10,7 @@ Each frame is the same graphene model (a periodic cell with point defects) with 
 moved by the frame's drift, wrapped into the cell, then simulated (convolution approximation,
 1e5 e/Å², drawn noise and scan artefacts off), so the drift is known to the picometre.
 
-Run: ``python benchmarks/inference/movie.py > benchmarks/inference/movie.md``
+Run: ``python benchmarks/inference/movie.py > benchmarks/inference/movie.md`` (``--augment``: with test-time augmentation)
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         np.save(Path(tmp) / "movie.npy", frames)
         out = Path(tmp) / "out"
-        if atomscope(["analyse", str(Path(tmp) / "movie.npy"), "--model", "carbon_stem", "--pixel-size", str(SAMPLING), "--out", str(out)]) != 0:
+        options = ["--augment"] if "--augment" in sys.argv[1:] else []
+        if atomscope(["analyse", str(Path(tmp) / "movie.npy"), "--model", "carbon_stem", "--pixel-size", str(SAMPLING), "--out", str(out), *options]) != 0:
             sys.exit("atomscope analyse failed")
         found, measured = read_table(out / "sites.parquet"), read_table(out / "drift.parquet")
     # the measured drift against the truth

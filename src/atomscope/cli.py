@@ -9,7 +9,6 @@ import argparse
 import glob
 import logging
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -148,11 +147,12 @@ def _formats(text: str) -> tuple[str, ...]:
 
 def _elements(text: str) -> list[str]:
     """``--elements``: comma-separated chemical symbols (Mo,S,Se)."""
-    symbols = [symbol.strip() for symbol in text.split(",") if symbol.strip()]
-    bad = [symbol for symbol in symbols if not re.fullmatch(r"[A-Z][a-z]?", symbol)]
-    if not symbols or bad:
-        raise argparse.ArgumentTypeError(f"{', '.join(bad) or repr(text)}: not chemical symbols; give e.g. Mo,S,Se")
-    return symbols
+    from atomscope.io import parse_elements
+
+    try:
+        return parse_elements(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def expand_images(patterns: list[str]) -> tuple[list[Path], list[str]]:

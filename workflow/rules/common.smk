@@ -79,6 +79,12 @@ def sample_pixel_size(wildcards):
     return ROWS[wildcards.sample]["pixel_size"]
 
 
+def sample_inference(wildcards):
+    """The inference section for a sample: the sheet's `elements`, where given, replace the config's."""
+    elements = ROWS[wildcards.sample]["elements"]
+    return INFERENCE if elements is None else {**INFERENCE, "elements": elements.split(",")}
+
+
 def sample_truth(wildcards):
     return ROWS[wildcards.sample]["truth"]
 
@@ -87,6 +93,7 @@ def samples_with_truth():
     return [s for s, row in ROWS.items() if row["truth"] is not None]
 
 
+INFERENCE = section("inference")
 MODEL = config["training"]["model"]
 SHIPPED = shipped_models()
 

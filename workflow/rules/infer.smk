@@ -8,7 +8,7 @@ rule infer:
         maps="results/inference/{sample}/maps.h5",
         sites="results/inference/{sample}/sites.parquet",
     params:
-        inference=section("inference"),
+        inference=sample_inference,
         pixel_size=sample_pixel_size,
     log:
         "logs/infer/{sample}.log",

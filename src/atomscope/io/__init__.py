@@ -26,6 +26,7 @@ from atomscope.io.samples import (
     SAMPLE_SHEET_OPTIONAL,
     SAMPLE_SHEET_REQUIRED,
     check_pixel_size,
+    parse_elements,
     parse_pixel_size,
     read_sample_sheet,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "atomic_path",
     "check_pixel_size",
     "config_hash",
+    "parse_elements",
     "parse_pixel_size",
     "read_arrays",
     "read_model",

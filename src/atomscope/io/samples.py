@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["ATOMIC_PIXEL_SIZES", "SAMPLE_SHEET_OPTIONAL", "SAMPLE_SHEET_REQUIRED", "check_pixel_size", "parse_pixel_size", "read_sample_sheet"]
+__all__ = ["ATOMIC_PIXEL_SIZES", "SAMPLE_SHEET_OPTIONAL", "SAMPLE_SHEET_REQUIRED", "check_pixel_size", "parse_elements", "parse_pixel_size", "read_sample_sheet"]
 
 # The sample sheet: required columns, then optional ones with the type of a given value.
 SAMPLE_SHEET_REQUIRED = ("sample", "path")
-SAMPLE_SHEET_OPTIONAL = ("pixel_size", "truth", "model")
+SAMPLE_SHEET_OPTIONAL = ("pixel_size", "truth", "model", "elements")
 # Cell values that mean "not given" in an optional column, besides an empty or blank cell:
 # what pandas, R and spreadsheets write for a missing value.
 _NOT_GIVEN = {"na", "n/a", "nan", "none", "null", "<na>"}
@@ -36,8 +37,8 @@ def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``sample``, ``path``, ``pixel_size`` (float, ``auto:...`` or None), ``truth`` (str or None),
-        ``model`` (a shipped model's name or a model file, or None), then any further columns as
-        text, indexed by ``sample``.
+        ``model`` (a shipped model's name or a model file, or None), ``elements`` (the chemical
+        symbols the sample holds, comma-separated text such as ``Mo,S,Se``, or None), then any further columns as text, indexed by ``sample``.
 
     Raises
     ------
@@ -67,6 +68,7 @@ def read_sample_sheet(path: str | os.PathLike) -> pd.DataFrame:
     given["pixel_size"] = [
         None if text is None else _sheet_pixel_size(text, sample, path) for text, sample in zip(given["pixel_size"], sheet["sample"])
     ]
+    given["elements"] = [None if text is None else _sheet_elements(text, sample, path) for text, sample in zip(given["elements"], sheet["sample"])]
     # object columns: pandas would turn None into NaN (and NaN is truthy) in a float or str column
     columns = {name: sheet[name].tolist() for name in SAMPLE_SHEET_REQUIRED} | given
     columns |= {name: sheet[name].tolist() for name in sheet.columns if name not in columns}
@@ -120,3 +122,27 @@ def _sheet_pixel_size(text: str, sample: str, path: Path) -> float | str:
         raise ValueError(
             f"{path}: sample {sample!r} has pixel_size {text!r}; {error}, or leave the cell empty when the file is calibrated"
         ) from None
+
+
+def parse_elements(text: str) -> list[str]:
+    """Chemical symbols as users write them, comma-separated (``Mo,S,Se``), as a list.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` holds no symbol or something that is not one; the message says what to write.
+    """
+    symbols = [symbol.strip() for symbol in text.split(",") if symbol.strip()]
+    bad = [symbol for symbol in symbols if not re.fullmatch(r"[A-Z][a-z]?", symbol)]
+    if not symbols or bad:
+        raise ValueError(f"{', '.join(bad) or repr(text)}: not chemical symbols; give e.g. Mo,S,Se")
+    return symbols
+
+
+def _sheet_elements(text: str, sample: str, path: Path) -> str:
+    """The sheet's elements cell checked and written canonically (``Mo,S,Se``): text, as the
+    workflow's schema check of the sheet takes no list cells."""
+    try:
+        return ",".join(parse_elements(text))
+    except ValueError as error:
+        raise ValueError(f"{path}: sample {sample!r} has elements {text!r}; {error}, or leave the cell empty for all") from None
