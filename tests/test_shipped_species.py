@@ -47,7 +47,8 @@ def test_a_species_model_loads_with_its_classes_elements_and_card(name):
 
 @pytest.mark.realdata
 @pytest.mark.xfail(strict=True, reason="issue 10's bar >= 95 % not reached for Mo: of the Mo columns' three nearest 86.8 % are "
-                   "Se2 (many dim Se2 columns are called Se: 67 Se columns), of the Se2 columns' 95.8 % are Mo (benchmarks/species/real.md)")
+                   "Se2 (67 columns are called Se: an intensity population a third as bright as Se2, likely real single-Se columns, "
+                   "benchmarks/species/mose2_intensity.md), of the Se2 columns' 95.8 % are Mo (benchmarks/species/real.md)")
 def test_mose2_columns_alternate_mo_and_se2_away_from_the_boundaries(shared_data, tmp_path):
     """mose2_stem_grain_boundary.tif, pixel size from its lattice: >= 95 % of the Mo columns'
     three nearest columns are Se2 and the reverse, away from the boundaries."""
