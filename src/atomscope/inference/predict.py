@@ -172,7 +172,7 @@ def allowed_classes(spec: ModelSpec, elements: Sequence[str] | None) -> np.ndarr
     known = {element for c in head.classes for element in c.species}
     unknown = sorted(set(elements) - known)
     if unknown:
-        raise ValueError(f"elements: the model has no class with {unknown}; its classes hold {sorted(known)}")
+        raise ValueError(f"the model has no class with {unknown}; its classes hold {sorted(known)}")
     allowed = np.array([set(c.species) <= set(elements) for c in head.classes])
     if not any(allowed[k] and c.species for k, c in enumerate(head.classes)):
         raise ValueError(f"elements {list(elements)} leave none of the model's atom classes {[c.name for c in head.classes]}")
