@@ -1,7 +1,8 @@
 """Are the MoSe2 image's "Se" columns misread Se2 columns, or Se2 columns with one Se missing?
 
 The ADF intensity of each column classified by tmd_stem (``--elements Mo,Se``): the image minus
-a 30 px Gaussian background, averaged over a 0.4 Å disk at the column. Misread Se2 columns
+a 30 px Gaussian background, averaged over a 0.4 Å disk at the column
+(``labels.classes.disk_means``, as the species head's probabilities are). Misread Se2 columns
 would sit in the dim tail of the Se2 distribution; single-Se columns form their own
 population.
 
@@ -11,6 +12,7 @@ Run: ``python benchmarks/species/mose2_intensity.py > benchmarks/species/mose2_i
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -18,28 +20,14 @@ import numpy as np
 from scipy import ndimage
 
 from atomscope.inference import read_micrograph
+from atomscope.labels.classes import disk_means
 
 HERE = Path(__file__).resolve().parent
 IMAGE = HERE.parents[1].parent / "shared" / "data" / "mose2_stem_grain_boundary.tif"
 RADIUS = 0.4  # Å
 
 
-def column_intensities(image: np.ndarray, sampling: float, x_px: np.ndarray, y_px: np.ndarray) -> np.ndarray:
-    """Mean background-removed intensity within :data:`RADIUS` of each column (NaN near the edge)."""
-    flat = image.astype(float) - ndimage.gaussian_filter(image.astype(float), 30)
-    half = int(np.ceil(RADIUS / sampling))
-    yy, xx = np.mgrid[-half : half + 1, -half : half + 1]
-    disk = (xx**2 + yy**2) * sampling**2 <= RADIUS**2
-    out = np.full(len(x_px), np.nan)
-    for k, (x, y) in enumerate(zip(np.rint(x_px).astype(int), np.rint(y_px).astype(int))):
-        if half <= y < flat.shape[0] - half and half <= x < flat.shape[1] - half:
-            out[k] = flat[y - half : y + half + 1, x - half : x + half + 1][disk].mean()
-    return out
-
-
 def main() -> None:
-    import importlib.util
-
     spec = importlib.util.spec_from_file_location("real", HERE / "real.py")
     real = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(real)
@@ -47,8 +35,9 @@ def main() -> None:
         sites = real.analyse(IMAGE, "tmd_stem", "auto:MoSe2", Path(tmp) / "mose2", "Mo,Se")["sites"]
     micrograph = read_micrograph(IMAGE, pixel_size="auto:MoSe2")
     columns = sites[sites["kind"].isin(["atom", "vacancy"]) & sites["species"].astype(str).ne("")]
-    intensity = column_intensities(micrograph.frames[0], micrograph.sampling, columns["x_px"].to_numpy(), columns["y_px"].to_numpy())
-    columns = columns.assign(intensity=intensity).dropna(subset=["intensity"])
+    image = micrograph.frames[0].astype(float)
+    flat = image - ndimage.gaussian_filter(image, 30)
+    columns = columns.assign(intensity=disk_means(flat[None], columns[["x_px", "y_px"]].to_numpy(), RADIUS / micrograph.sampling)[:, 0])
     print("# MoSe2: intensity of the columns by class\n")
     print("Command: `python benchmarks/species/mose2_intensity.py > benchmarks/species/mose2_intensity.md`\n")
     table = columns.groupby("species")["intensity"].describe()[["count", "mean", "std", "25%", "50%", "75%"]]

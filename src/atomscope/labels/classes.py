@@ -32,6 +32,7 @@ __all__ = [
     "SPECIES_HEAD",
     "class_labels",
     "classify_sites",
+    "disk_means",
     "empty_sites",
     "head_layout",
     "softmax",
@@ -73,8 +74,9 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return (e / e.sum(axis=0, keepdims=True)).astype(np.float32)
 
 
-def _disk_means(probs: np.ndarray, xy_px: np.ndarray, radius_px: float) -> np.ndarray:
-    """Mean of each class map (C, H, W) over a disk around each (x, y) [px]; (N, C)."""
+def disk_means(probs: np.ndarray, xy_px: np.ndarray, radius_px: float) -> np.ndarray:
+    """Mean of each map (C, H, W) (class probabilities, or an image as C = 1) over a disk of
+    ``radius_px`` around each (x, y) [px], clipped at the edges; (N, C)."""
     r = max(0, int(np.floor(radius_px)))
     d = np.arange(-r, r + 1)
     dy, dx = (g.ravel() for g in np.meshgrid(d, d, indexing="ij"))
@@ -94,7 +96,7 @@ def classify_sites(probs: np.ndarray, xy_px: np.ndarray, classes: Sequence[str],
     :data:`SITE_RADIUS` among the classes that hold atoms) and ``p_<class>`` for every
     class, background included (the mean probabilities; they sum to 1).
     """
-    means = _disk_means(probs, xy_px, SITE_RADIUS / sampling)
+    means = disk_means(probs, xy_px, SITE_RADIUS / sampling)
     atom_classes = [i for i, c in enumerate(classes) if c != BACKGROUND and c not in EMPTY_CLASSES]
     table = pd.DataFrame(means, columns=[f"p_{c}" for c in classes])
     if not atom_classes:
@@ -115,7 +117,7 @@ def empty_sites(probs: np.ndarray, classes: Sequence[str], sampling: float, *, m
         if name not in classes:
             continue
         peaks = find_peaks(probs[list(classes).index(name)], min_distance_px=max(1, int(min_distance / sampling)), threshold=0.5)
-        means = _disk_means(probs, peaks[["x_px", "y_px"]].to_numpy(), SITE_RADIUS / sampling)
+        means = disk_means(probs, peaks[["x_px", "y_px"]].to_numpy(), SITE_RADIUS / sampling)
         tables.append(pd.concat([peaks.assign(species=name), pd.DataFrame(means, columns=[f"p_{c}" for c in classes])], axis=1))
     columns = ["x_px", "y_px", "score", "species", *(f"p_{c}" for c in classes)]
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
