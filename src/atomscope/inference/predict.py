@@ -354,7 +354,8 @@ def _remove_drift(micrograph: Micrograph, spec: ModelSpec, maps: np.ndarray, sit
     """Sites of a movie with ``x_corrected``, ``y_corrected`` [Å] in the first frame's
     coordinates, the drift found by cross-correlating the frames' atom maps (denoised by the
     network, so the noise of the raw frames does not enter), and logged."""
-    atoms = spec.head_names.index("atoms") if "atoms" in spec.head_names else 0
+    names = map_names(spec)  # channels, not heads: a classes head spans one channel per class
+    atoms = names.index("atoms") if "atoms" in names else 0
     drift = frame_drift(maps[:, atoms], spec.pixel_size)
     log.info(
         "%s: %d frames, drift %.2f Å in all (%.2f Å per frame at most; last frame dx %+.2f, dy %+.2f Å), removed from x_corrected, y_corrected",
