@@ -26,7 +26,7 @@ from scipy.spatial import cKDTree
 from atomscope._shared.seeding import stage_rng
 from atomscope.cli import main as atomscope
 from atomscope.io import read_table
-from atomscope.simulation.microscope import simulate_model
+from atomscope.simulation.microscope import draw_microscope, simulate_model
 from atomscope.structures.materials import build_shard
 
 FRAMES, MAX_STEP, SAMPLING, SIZE_PX, CELL = 20, 2.0, 0.11, 256, 48.0  # -, Å, Å/px, px, Å
@@ -47,8 +47,6 @@ def drifts(rng: np.random.Generator) -> np.ndarray:
 
 def movie(sites: pd.DataFrame, models: pd.DataFrame, drift: np.ndarray) -> np.ndarray:
     """(F, S, S) frames of the model with its sites moved by each frame's drift."""
-    from atomscope.simulation.microscope import draw_microscope
-
     cell = (float(models["cell_x"].iloc[0]), float(models["cell_y"].iloc[0]))
     frames = []
     for k, (dx, dy) in enumerate(drift):

@@ -3,7 +3,7 @@ from snakemake.utils import validate
 
 from atomscope._shared.sharding import shard_count, shard_span
 from atomscope.config import SCHEMA_PATH as CONFIG_SCHEMA
-from atomscope.io import read_sample_sheet
+from atomscope.io import parse_elements, read_sample_sheet
 from atomscope.nets.shipped import resolve_model, shipped_models  # not atomscope.nets: no torch at parse time
 
 
@@ -79,10 +79,13 @@ def sample_pixel_size(wildcards):
     return ROWS[wildcards.sample]["pixel_size"]
 
 
+INFERENCE = section("inference")
+
+
 def sample_inference(wildcards):
     """The inference section for a sample: the sheet's `elements`, where given, replace the config's."""
     elements = ROWS[wildcards.sample]["elements"]
-    return INFERENCE if elements is None else {**INFERENCE, "elements": elements.split(",")}
+    return INFERENCE if elements is None else {**INFERENCE, "elements": parse_elements(elements)}
 
 
 def sample_truth(wildcards):
@@ -93,7 +96,6 @@ def samples_with_truth():
     return [s for s, row in ROWS.items() if row["truth"] is not None]
 
 
-INFERENCE = section("inference")
 MODEL = config["training"]["model"]
 SHIPPED = shipped_models()
 
