@@ -49,12 +49,17 @@ def test_hierarchy_joins_von_neumann_neighbours_and_counts_kinds_up_to_rotation(
         motif_cell_hierarchy(cells, motifs, dominant=0.0)
 
 
-def test_cells_of_a_honeycomb_hold_one_site_of_each_sublattice():
-    a = 3.29
-    i, j = np.meshgrid(np.arange(12), np.arange(12), indexing="ij")
+def _honeycomb(n: int, a: float = 3.29) -> np.ndarray:
+    """Sites of an n x n honeycomb of lattice constant ``a`` [Å]: the n² of one sublattice, then the other's."""
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     a1, a2 = np.array([a, 0.0]), np.array([a / 2, a * np.sqrt(3) / 2])
     base = i.ravel()[:, None] * a1 + j.ravel()[:, None] * a2
-    points = np.concatenate([base, base + (a1 + a2) / 3])
+    return np.concatenate([base, base + (a1 + a2) / 3])
+
+
+def test_cells_of_a_honeycomb_hold_one_site_of_each_sublattice():
+    a = 3.29
+    points = _honeycomb(12, a)
     points += np.random.default_rng(0).normal(0, 0.05, points.shape)
     vectors = lattice_vectors(points[:, 0], points[:, 1])
     assert np.linalg.norm(vectors, axis=1) == pytest.approx([a, a], rel=0.01)
@@ -73,13 +78,10 @@ def test_cells_of_a_honeycomb_hold_one_site_of_each_sublattice():
 
 
 def test_frame_hierarchies_find_a_substituted_site_and_skip_an_amorphous_frame():
-    a = 3.29
-    i, j = np.meshgrid(np.arange(14), np.arange(14), indexing="ij")
-    a1, a2 = np.array([a, 0.0]), np.array([a / 2, a * np.sqrt(3) / 2])
-    base = i.ravel()[:, None] * a1 + j.ravel()[:, None] * a2
-    points = np.concatenate([base, base + (a1 + a2) / 3])
-    motif = np.repeat([0, 1], len(base))
-    centre = np.argmin(np.linalg.norm(points[:len(base)] - points.mean(axis=0) - [4.0, 2.0], axis=1))
+    points = _honeycomb(14)
+    n = len(points) // 2  # sites per sublattice
+    motif = np.repeat([0, 1], n)
+    centre = np.argmin(np.linalg.norm(points[:n] - points.mean(axis=0) - [4.0, 2.0], axis=1))
     motif[centre] = 2  # one substituted site, away from the centre site that fixes the origin
     crystal = pd.DataFrame({"frame": 0, "x": points[:, 0], "y": points[:, 1], "motif": motif})
     glass = pd.DataFrame({"frame": 1, "x": np.random.default_rng(3).random(300) * 40, "y": np.random.default_rng(4).random(300) * 40, "motif": 0})
