@@ -8,6 +8,7 @@ fraction and 5-7 rings on real HRTEM and MAADF-STEM graphene; IoU of the monolay
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,14 @@ from atomscope.nets import load_model, shipped_models
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = shipped_models()
 NAMES = ["carbon_hrtem", "carbon_stem"]
+
+
+def benchmark(script: str):
+    """A script of benchmarks/ (e.g. "real/run.py") as a module: the tests check what it measures, the same way."""
+    spec = importlib.util.spec_from_file_location(Path(script).stem, ROOT / "benchmarks" / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def shipped(name: str) -> Path:
@@ -45,15 +54,11 @@ def test_a_shipped_model_loads_with_its_card_and_recipe(name):
 def test_a_shipped_model_gives_its_cards_score_by_dose(name, dose):
     """The card's F1 at one dose, recomputed: the same six fresh images of the recipe
     (benchmarks/detection/dose.py, seed 4242) through the loaded model."""
-    import importlib.util
-
-    spec_file = importlib.util.spec_from_file_location("dose_benchmark", ROOT / "benchmarks" / "detection" / "dose.py")
-    benchmark = importlib.util.module_from_spec(spec_file)
-    spec_file.loader.exec_module(benchmark)
-    benchmark.DOSES = {name: [dose]}
+    doses = benchmark("detection/dose.py")
+    doses.DOSES = {name: [dose]}
     spec, net = load_model(shipped(name))
-    items = benchmark.test_images(name)
-    f1 = benchmark.pooled([benchmark.score(benchmark.network(item, spec, net), item) for item in items])["f1"]
+    items = doses.test_images(name)
+    f1 = doses.pooled([doses.score(doses.network(item, spec, net), item) for item in items])["f1"]
     card = SHIPPED[name].with_suffix(".md").read_text()
     row = next(line for line in card.splitlines() if line.startswith("|") and line.split("|")[1].strip() == f"{dose:.3f}")
     assert f1 == pytest.approx(float(row.split("|")[2]), abs=0.002)
@@ -72,14 +77,11 @@ def analyse(tmp_path: Path, image: Path, model: str, pixel_size: str) -> dict:
                    "8 false ones on the image edge, most misses in an adatom cluster), RMSE 8.0 pm (benchmarks/real/results.md)")
 def test_another_groups_simulated_graphene_is_found(shared_data, tmp_path):
     """graphene_simulated_positions.npz (0.039 Å/px, its true positions): F1 >= 0.97 within 0.5 Å, RMSE <= 10 pm."""
-    data = np.load(shared_data / "graphene_simulated_positions.npz")
-    image, sampling = data["image"], float(data["sampling"])
-    rc = data["positions"][:, :2]
-    inside = ((rc >= 0) & (rc < image.shape)).all(axis=1)  # as ../shared/data/README.md counts them: 165 of 555
+    image, sampling, truth = benchmark("real/run.py").foreign_graphene(shared_data / "graphene_simulated_positions.npz")
     np.save(tmp_path / "foreign.npy", image)
     result = analyse(tmp_path, tmp_path / "foreign.npy", "carbon_stem", str(sampling))
     atoms = result["sites"][result["sites"]["kind"] == "atom"]
-    s = detection_scores(atoms[["x", "y"]].to_numpy(), rc[inside][:, ::-1] * sampling, radius=0.5)
+    s = detection_scores(atoms[["x", "y"]].to_numpy(), truth, radius=0.5)
     assert s["f1"] >= 0.97 and s["rmse"] <= 0.10
 
 

@@ -80,15 +80,20 @@ def monolayer_on_image(result: dict) -> np.ndarray:
     return image.take(result["maps"][0, heads.index(MONOLAYER)] >= 0.5, model)
 
 
+def foreign_graphene(path: Path) -> tuple[np.ndarray, float, np.ndarray]:
+    """graphene_simulated_positions.npz: its image, pixel size [Å/px] and the true (x, y) [Å] of
+    the atoms inside the image, counted as ../shared/data/README.md does (0 <= row, col < 512:
+    165 of 555)."""
+    data = np.load(path)
+    image, sampling = data["image"], float(data["sampling"])
+    rows_cols = data["positions"][:, :2]
+    inside = ((rows_cols >= 0) & (rows_cols < image.shape)).all(axis=1)
+    return image, sampling, rows_cols[inside][:, ::-1] * sampling
+
+
 def positions_case() -> list[str]:
     """Another group's simulated graphene with its true positions: F1 within 0.5 Å, RMSE."""
-    data = np.load(DATA / "graphene_simulated_positions.npz")
-    sampling = float(data["sampling"])
-    image = data["image"]
-    rows_cols = data["positions"][:, :2]
-    # inside the field of view as ../shared/data/README.md counts them (165 of 555): 0 <= row, col < 512
-    inside = ((rows_cols >= 0) & (rows_cols < image.shape)).all(axis=1)
-    truth = rows_cols[inside][:, ::-1] * sampling  # (x, y) [Å]
+    image, sampling, truth = foreign_graphene(DATA / "graphene_simulated_positions.npz")
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "graphene_simulated.npy"
