@@ -50,7 +50,7 @@ def test_classes_head_takes_one_channel_per_class():
 
 
 def test_spec_rejects_unknown_names_listing_the_known_ones():
-    with pytest.raises(ValueError, match=r"unknown normalisation 'zscore'; known: \['local', 'standardise'\]"):
+    with pytest.raises(ValueError, match=r"unknown normalisation 'zscore'; known: \['local', 'local_context', 'standardise'\]"):
         ModelSpec("resunet", {}, (InputChannel("hrtem"),), SPEC.heads, 0.1, normalisation="zscore")
     with pytest.raises(ValueError, match=r"unknown kind 'boxes'; known: \['heatmap', 'mask', 'classes'\]"):
         Head("atoms", "boxes", (HeadClass("atom"),))

@@ -245,3 +245,35 @@ def test_local_standardisation_sees_the_lattice_next_to_a_bright_contamination_c
     assert local.min() >= -5 and local.max() <= 5
     with pytest.raises(ValueError, match="constant"):
         local_standardise(np.ones((1, 8, 8)))
+
+
+def test_local_context_keeps_the_brightness_that_local_standardisation_removes():
+    """The same lattice and bright corner: the context channel is 0 in the lattice and +5 (clipped) in the
+    corner, whatever the detector's gain and offset; the first channel is local_standardise's."""
+    from atomscope._shared.normalisation import local_context, local_standardise, normalised_channels
+
+    y, x = np.mgrid[0:256, 0:256]
+    image = 1 + 0.1 * np.cos(2 * np.pi * x / 20) * np.cos(2 * np.pi * y / 20)
+    image[180:, 180:] += 0.5  # 10 x the lattice's local std (0.05 for a product of two cosines of 0.1): clipped to 5
+    out = local_context(image[None])
+    np.testing.assert_array_equal(out[:1], local_standardise(image[None]))
+    lattice, corner = (slice(0, 80), slice(0, 80)), (slice(220, 256), slice(220, 256))
+    assert abs(out[1][lattice].mean()) < 0.05 and out[1][corner].mean() == pytest.approx(5.0, abs=0.3)
+    np.testing.assert_allclose(local_context(7.0 * image[None] + 30.0)[1], out[1], atol=1e-3)
+    assert normalised_channels("local_context", 3) == 6 and normalised_channels("local", 3) == 3
+
+
+def test_a_model_with_context_channels_saves_and_loads(tmp_path):
+    """local_context doubles the network's input: a focal series of 2 frames is a 4-channel network."""
+    from atomscope.io import Head, HeadClass, InputChannel, ModelSpec, write_model
+    from atomscope.nets import load_model
+
+    spec = ModelSpec(
+        "resunet", {"base_channels": 4, "depth": 2}, (InputChannel("hrtem_df+0", 0.0), InputChannel("hrtem_df+50", 50.0)),
+        (Head("atoms", "heatmap", (HeadClass("atom", ("C",)),)),), 0.1, normalisation="local_context",
+    )
+    assert (spec.in_channels, spec.network_in_channels) == (2, 4)
+    net = build_network({"kind": "resunet", "base_channels": 4, "depth": 2}, spec.network_in_channels, spec.out_channels)
+    write_model(tmp_path / "m.safetensors", net, spec)
+    loaded, net2 = load_model(tmp_path / "m.safetensors")
+    assert loaded.normalisation == "local_context" and net2(torch.zeros(1, 4, 32, 32)).shape == (1, 1, 32, 32)

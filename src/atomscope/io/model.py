@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
-from atomscope._shared.normalisation import check_normalisation
+from atomscope._shared.normalisation import check_normalisation, normalised_channels
 from atomscope.io.files import _json_default, _metadata, atomic_path
 
 __all__ = ["HEAD_KINDS", "MODEL_FORMAT", "Head", "HeadClass", "InputChannel", "ModelSpec", "Recipe", "config_hash", "read_model", "write_model"]
@@ -211,8 +211,13 @@ class ModelSpec:
 
     @property
     def in_channels(self) -> int:
-        """Input channels of the network."""
+        """Image channels the model reads: 1, or the frames of a focal series."""
         return len(self.input_channels)
+
+    @property
+    def network_in_channels(self) -> int:
+        """Input channels of the network: the image's, as many again for a normalisation that adds context."""
+        return normalised_channels(self.normalisation, self.in_channels)
 
     @property
     def out_channels(self) -> int:

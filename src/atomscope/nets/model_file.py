@@ -23,7 +23,7 @@ def network_from_spec(spec: ModelSpec, state_dict: Mapping[str, Any] | None = No
     ValueError
         If the weights do not fit the architecture (missing, extra or mis-shaped tensors).
     """
-    net = build_network({"kind": spec.architecture, **spec.architecture_args}, spec.in_channels, spec.out_channels)
+    net = build_network({"kind": spec.architecture, **spec.architecture_args}, spec.network_in_channels, spec.out_channels)
     if state_dict is not None:
         try:
             net.load_state_dict(state_dict)

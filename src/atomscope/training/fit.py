@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from atomscope._shared.normalisation import normalised_channels
 from atomscope.config import defaults, with_defaults
 from atomscope.io import Head, HeadClass, ImageGrid, InputChannel, ModelSpec, Recipe, config_hash
 from atomscope.labels import KIND_CHANNELS, MONOLAYER, SPECIES_PREFIX, channel_sites, projected_columns, sites_in_view
@@ -138,7 +139,7 @@ def fit(
     truth = _validation_truth(sites, models, index.model[val_numbers], index.shape[-2:], val_sampling, target_names)
     seed_torch(config["seed"])
     heads = model_heads(target_names, sites)
-    net = build_network(config["architecture"], index.shape[0], sum(h.channels for h in heads)).to(device)
+    net = build_network(config["architecture"], normalised_channels(normalisation, index.shape[0]), sum(h.channels for h in heads)).to(device)
     data_config = dict(index.attrs.get("config", {}) if data_config is None else data_config)
     crops = CropDataset(
         index, rank_images(index, train_numbers, world), normalisation=normalisation, crop_px=config["crop_px"], seed=config["seed"],
