@@ -274,7 +274,7 @@ def test_shipped_model_presets_are_valid_configs(preset):
     """The recipes of the shipped models validate against the schema and train atoms, centres and the monolayer mask."""
     config = _preset_config(preset)
     assert config["preset"] == preset and config["training"]["model"] == preset
-    assert config["training"]["normalisation"] == "local"
+    assert config["training"]["normalisation"] in ("local", "local_context")  # robust to bright contamination
     assert shard_attrs(config["simulation"])["target_names"] == ["atoms", "centres", "monolayer"]
 
 
