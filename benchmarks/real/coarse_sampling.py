@@ -12,11 +12,11 @@ Usage (project root): ``python benchmarks/real/coarse_sampling.py > benchmarks/r
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 from atomscope.inference.predict import predict_maps, rescale_to_sampling
 from atomscope.labels import MONOLAYER
@@ -24,22 +24,20 @@ from atomscope.nets import load_model, resolve_model
 from atomscope.simulation.microscope import draw_microscope, simulate_model
 from atomscope.structures import build_shard
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "detection"))
+import dose as dose_benchmark  # noqa: E402  (benchmarks/detection/dose.py: the presets' monolayer-only recipes)
+
 PIXEL_SIZES = (0.3, 0.5, 0.7)  # Å/px, the contamination images' range
 IMAGES = 12
 
 
 def clean_graphene_config() -> tuple[dict, dict]:
-    """carbon_hrtem's structures and simulation sections with everything but the monolayer lattice switched off."""
-    preset = yaml.safe_load((ROOT / "config" / "presets" / "carbon_hrtem.yaml").read_text())
-    structures = preset["structures"] | {
-        "material": ["graphene"],
-        "pores": {"count": [0, 0], "radius": [3.0, 8.0]},
-        "bilayer": {"probability": 0.0, "kind": ["graphene"], "spacing": [3.0, 5.0], "coverage": [0.2, 0.6]},
-        "contamination": {"count": [0, 0], "radius": [4.0, 12.0], "aspect": [0.5, 3.0]},
-    }
-    structures["graphene"] = structures["graphene"] | {"grain_boundary": {"probability": 0.0, "angle": [10.0, 50.0]}}
-    return structures, preset["simulation"]
+    """carbon_hrtem's monolayer-only recipe of the dose benchmark, with graphene alone: no pores, no grain boundary."""
+    structures, simulation = dose_benchmark.recipe("carbon_hrtem")
+    structures["material"] = ["graphene"]
+    structures["pores"]["count"] = [0, 0]
+    structures["graphene"]["grain_boundary"]["probability"] = 0.0
+    return structures, simulation
 
 
 def interior_monolayer(maps: np.ndarray, heads: list[str]) -> float:
