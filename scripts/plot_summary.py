@@ -1,6 +1,7 @@
 """Summary across samples: a table of statistics and detection scores, and a figure.
 
-Inputs: geometry summaries of every sample, evaluation scores of samples with ground truth,
+Inputs: geometry summaries of every sample, evaluation scores of samples with ground truth
+(their paths in params ``tables``: the per-sample rules' files, or files in the batch folders),
 training metrics. Outputs: ``table`` (TSV) and ``figure`` (PNG). Config: ``report``.
 """
 
@@ -13,11 +14,9 @@ from atomscope.report import summary_figure, summary_table
 if __name__ == "__main__":
     log = configure_logging(snakemake.log[0])  # noqa: F821
     cfg = snakemake.params.report
-    summaries = [
-        read_table(path).assign(sample=sample)
-        for path, sample in zip(snakemake.input.summaries, snakemake.params.samples)
-    ]
-    scores = [read_table(path) for path in snakemake.input.scores]
+    tables = snakemake.params.tables  # per-sample rules' outputs, or files in the batch folders of the inputs
+    summaries = [read_table(path).assign(sample=sample) for sample, path in tables["summaries"].items()]
+    scores = [read_table(path) for path in tables["scores"]]
     table = summary_table(summaries, scores)
     table.to_csv(snakemake.output.table, sep="\t", index=False, float_format="%.4g")
     figure = summary_figure(table, scores, read_table(snakemake.input.metrics))

@@ -10,8 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((ROOT / "scripts").glob("*.py"))
-# what a thin Snakemake script may import from atomscope: a stage package, io, the log helper
-PUBLIC = {"io", "logs", "structures", "simulation", "labels", "nets", "training", "inference", "geometry", "motifs", "report"}
+# what a thin Snakemake script may import from atomscope: a stage package, io, the log helper, the per-sample steps
+PUBLIC = {"io", "logs", "structures", "simulation", "labels", "nets", "training", "inference", "geometry", "motifs", "report", "steps"}
 
 
 def atomscope_imports(path: Path) -> list[tuple[str, list[str]]]:

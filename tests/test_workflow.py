@@ -270,3 +270,52 @@ def test_a_shipped_model_named_in_the_config_or_the_sheet_skips_training(run, mo
     snakemake(run, "results/inference/bare_calibrated/maps.h5", "--config", f"samples=config/{sheet.name}")
     _, attrs = read_arrays(run / "results/inference/bare_calibrated/maps.h5", [])
     assert attrs["model"] == str(shipped / "tiny_shipped.safetensors")
+
+
+@pytest.fixture(scope="module")
+def batched(run, tmp_path_factory) -> Path:
+    """The tiny run's folder, copied, rerun with analysis.samples_per_job: 2 (one job per two samples)."""
+    workdir = tmp_path_factory.mktemp("batched") / "run"
+    shutil.copytree(run, workdir, symlinks=True)
+    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    config["analysis"] = {"samples_per_job": 2}
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    n_samples = len(read_sample_sheet(workdir / "config" / "samples.tsv"))
+    # simulation and training stay as they are: only the analysis is cut into jobs another way
+    assert planned_jobs(workdir) == {"analyse_batch": -(-n_samples // 2), "report_summary": 1, "all": 1}
+    snakemake(workdir)
+    return workdir
+
+
+def test_batch_jobs_write_what_the_per_sample_jobs_write(run, batched):
+    from atomscope.steps import FILES
+
+    sheet = read_sample_sheet(run / "config" / "samples.tsv")
+    for number, sample in enumerate(sheet.index):
+        folder = batched / "results" / "batches" / str(number // 2) / sample
+        expected = {file for step, files in FILES.items() for file in files.values() if step != "evaluate" or sheet.loc[sample, "truth"]}
+        assert {p.name for p in folder.iterdir()} == expected, sample
+        ours, theirs = read_table(folder / "sites.parquet"), read_table(run / "results" / "inference" / sample / "sites.parquet")
+        assert len(ours) == len(theirs) > 0
+        np.testing.assert_allclose(ours[["x", "y"]], theirs[["x", "y"]], atol=1e-3)  # the same network on the same image [Å]
+        summary, reference = read_table(folder / "summary.parquet"), read_table(run / "results" / "geometry" / sample / "summary.parquet")
+        assert summary.loc[0, "n_complete_rings"] == reference.loc[0, "n_complete_rings"]
+        assert summary.loc[0, "bond_length_mean"] == pytest.approx(reference.loc[0, "bond_length_mean"], abs=1e-4, nan_ok=True)
+    scores = read_table(batched / "results" / "batches" / "0" / "sim" / "scores.parquet").set_index("kind")
+    reference = read_table(run / "results" / "evaluation" / "sim.parquet").set_index("kind")
+    assert scores.loc["atom", "f1"] == pytest.approx(reference.loc["atom", "f1"], abs=0.01)
+    table, per_sample = (pd.read_csv(path / "results" / "report" / "samples.tsv", sep="\t") for path in (batched, run))
+    assert list(table["sample"]) == list(per_sample["sample"]) and list(table["n_atoms"]) == list(per_sample["n_atoms"])
+
+
+def test_a_row_added_to_the_sheet_reruns_one_batch_and_a_bad_one_names_its_sample(batched):
+    sheet = batched / "config" / "samples.tsv"
+    n_samples = len(read_sample_sheet(sheet))
+    (batched / "corrupt.tif").write_bytes(b"this is not a TIFF file" * 10)
+    sheet.write_text(sheet.read_text() + "corrupt\tcorrupt.tif\t0.1\t\n")
+    assert planned_jobs(batched) == {"analyse_batch": 1, "report_summary": 1, "all": 1}
+    assert snakemake(batched, check=False).returncode != 0
+    batch = n_samples // 2  # the last batch, holding the new row
+    log = (batched / "logs" / "analyse_batch" / f"{batch}.log").read_text()
+    assert "Traceback" not in log and "sample 'corrupt'" in log and "corrupt.tif" in log, log
+    assert not (batched / "results" / "batches" / str(batch)).exists()

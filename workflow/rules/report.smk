@@ -85,38 +85,3 @@ rule report_sample:
     script:
         "../../scripts/plot_sample.py"
 
-
-rule report_summary:
-    message:
-        "Summary across samples: statistics, detection scores, training curve"
-    input:
-        summaries=expand(rules.triangulate.output.summary, sample=SAMPLES.index),
-        scores=expand(rules.evaluate.output.scores, sample=samples_with_truth()),
-        metrics=model_metrics,
-    output:
-        table=report(
-            "results/report/samples.tsv",
-            caption="../report/samples.rst",
-            category="Summary",
-            labels={"table": "per-sample statistics and detection scores"},
-        ),
-        figure=report(
-            "results/report/summary.png",
-            caption="../report/summary.rst",
-            category="Summary",
-            labels={"figure": "detection scores and training"},
-        ),
-    params:
-        report=section("report"),
-        samples=list(SAMPLES.index),
-    log:
-        "logs/report_summary.log",
-    benchmark:
-        "benchmarks/runs/report_summary.tsv"
-    threads: 1
-    resources:
-        mem_mb=2000,
-    conda:
-        "../../envs/atomscope.yaml"
-    script:
-        "../../scripts/plot_summary.py"
