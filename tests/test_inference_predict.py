@@ -3,7 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from atomscope.inference.predict import detect_sites, rescale_to_sampling, site_species
+from atomscope.inference.predict import detect_sites, site_species
+from atomscope.io import rescale_to_sampling
 from atomscope.io import Head, HeadClass, InputChannel, ModelSpec
 from atomscope.labels import find_peaks
 from atomscope.simulation.targets import gaussian_heatmap

@@ -10,16 +10,15 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from scipy import ndimage
 
 from atomscope._shared.normalisation import normalise
-from atomscope._shared.validation import check_image, check_positive
+from atomscope._shared.validation import check_positive
 from atomscope.geometry import nearest_distances
 from atomscope.inference.drift import correct_drift, frame_drift
 from atomscope.inference.readers import Micrograph
 from atomscope.inference.tiling import predict_tiled
 from atomscope.inference.uncertainty import OOD_WARNING, disagreement, each_symmetry, position_spread, symmetric_forward
-from atomscope.io import ImageGrid, ModelSpec, check_pixel_size
+from atomscope.io import ImageGrid, ModelSpec, check_pixel_size, rescale_to_sampling
 from atomscope.labels import KIND_CHANNELS, MONOLAYER, find_peaks
 from atomscope.labels.classes import classify_sites, empty_sites, softmax
 
@@ -37,7 +36,6 @@ __all__ = [
     "maps_attrs",
     "predict_maps",
     "predict_passes",
-    "rescale_to_sampling",
     "site_species",
 ]
 
@@ -58,32 +56,6 @@ NOISE_SPREAD = 0.2
 #: Fewer atoms than this in all frames together are no lattice either.
 MIN_LATTICE_ATOMS = 10
 
-
-
-def rescale_to_sampling(image: np.ndarray, sampling: float, target_sampling: float) -> np.ndarray:
-    """Resample a (H, W) image from ``sampling`` to ``target_sampling`` [Å/px].
-
-    Output pixel (r, c) samples the input at (r, c) * target_sampling / sampling, so pixel 0
-    stays at the origin (DESIGN.md's convention). Hand-written because skimage's rescale
-    and ndimage.zoom align pixel edges or end pixels, which shifts positions by up to half
-    a pixel. Down-sampling first applies skimage's default anti-aliasing Gaussian,
-    sigma = (ratio - 1) / 2.
-    """
-    image = check_image(image).astype(np.float32, copy=False)
-    check_positive(sampling, "sampling")
-    check_positive(target_sampling, "target_sampling")
-    ratio = target_sampling / sampling
-    if abs(ratio - 1) < 1e-6:
-        return image
-    if ratio > 1:
-        image = ndimage.gaussian_filter(image, sigma=(ratio - 1) / 2)
-    shape = tuple(int(np.floor((n - 1) / ratio)) + 1 for n in image.shape)
-    # output (r, c) samples the input at (r, c) * ratio; the spline coefficients in float32 and
-    # no coordinate grids keep an 8192 x 8192 image to two float32 copies
-    coefficients = ndimage.spline_filter(image, order=3, output=np.float32, mode="reflect")
-    return ndimage.affine_transform(
-        coefficients, [ratio, ratio], output_shape=shape, order=3, mode="reflect", prefilter=False, output=np.float32
-    )
 
 
 def site_species(spec: ModelSpec) -> dict[str, str]:

@@ -18,7 +18,7 @@ from atomscope.io.files import (
     write_micrograph_tiff,
     write_table,
 )
-from atomscope.io.grid import ImageGrid
+from atomscope.io.grid import ImageGrid, rescale_to_sampling
 from atomscope.io.positions import POSITION_FORMATS, read_positions, write_extxyz
 from atomscope.io.model import HEAD_KINDS, MODEL_FORMAT, Head, HeadClass, InputChannel, ModelSpec, Recipe, config_hash, read_model, write_model
 from atomscope.io.samples import (
@@ -57,6 +57,7 @@ __all__ = [
     "read_sample_sheet",
     "read_table",
     "read_table_meta",
+    "rescale_to_sampling",
     "write_arrays",
     "write_csv",
     "write_extxyz",
