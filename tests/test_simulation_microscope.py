@@ -301,7 +301,55 @@ def test_offset_lowers_the_contrast_by_its_pedestal(mos2_stem):
 
     clean = np.random.default_rng(0).uniform(0.5, 1.5, (1, 64, 64))
     params = {"illumination": 0.0, "illumination_angle": 0.0, "background": 0.0, "background_length": 20.0, "blur": 0.0, "dose": 1e9}
+    params |= {"sampling": 0.1, "recorded_sampling": 0.1}
     plain = _record(clean, {**params, "offset": 0.0}, 0.1, np.random.default_rng(1))
     raised = _record(clean, {**params, "offset": 1.0}, 0.1, np.random.default_rng(1))
     assert raised.mean() / plain.mean() == pytest.approx(2.0, rel=1e-3)
     assert raised.std() / plain.std() == pytest.approx(1.0, rel=1e-2)
+
+
+_FLAT = {"sampling": 0.1, "illumination": 0.0, "illumination_angle": 0.0, "background": 0.0, "background_length": 20.0, "blur": 0.0, "offset": 0.0}
+
+
+def test_coarse_recording_counts_at_the_camera_pixel_and_keeps_the_lattice_in_place():
+    """A camera of 0.5 Å pixels over a 0.1 Å/px simulation: the mean counts per 0.1 Å pixel stay
+    dose x 0.01, the shot noise is that of 0.25 Å² pixels (relative spread 1/sqrt(1e4 x 0.25) =
+    0.02 instead of 0.1) and correlated between neighbours; graphene's 2.13 Å fringes keep their
+    phase (no shift) and most of their contrast."""
+    from atomscope.simulation.microscope import _record
+
+    size, sampling = 256, 0.1
+    uniform = np.ones((1, size, size))
+    # the simulation's actual pixels are a few % finer than the requested 0.1 Å (fast FFT lengths): still no coarse camera
+    fine = _record(uniform, {**_FLAT, "dose": 1e4, "recorded_sampling": sampling}, 0.097, np.random.default_rng(0))[0]
+    coarse = _record(uniform, {**_FLAT, "dose": 1e4, "recorded_sampling": 0.5}, sampling, np.random.default_rng(0))[0]
+    assert coarse.shape == (size, size)
+    assert coarse.mean() == pytest.approx(100.0, rel=0.01) and fine.mean() == pytest.approx(1e4 * 0.097**2, rel=0.01)
+    assert fine.std() / fine.mean() == pytest.approx(0.1, rel=0.05)
+    assert 0.012 < coarse.std() / coarse.mean() < 0.025
+    neighbours = lambda image: np.corrcoef(image[:, :-1].ravel(), image[:, 1:].ravel())[0, 1]  # noqa: E731
+    assert neighbours(fine) < 0.05 and neighbours(coarse) > 0.8
+    x = np.arange(size) * sampling
+    period, shift = 2.13, 0.37  # Å
+    fringes = np.broadcast_to(1 + 0.3 * np.cos(2 * np.pi * (x - shift) / period), (1, size, size))
+    recorded = _record(fringes, {**_FLAT, "dose": 1e9, "recorded_sampling": 0.5}, sampling, np.random.default_rng(1))[0]
+    row = recorded[size // 2, : size - 8] / recorded.mean()  # the far edge holds the reflected margin
+    wave = np.exp(-2j * np.pi * x[: size - 8] / period)
+    component = 2 * np.sum((row - row.mean()) * wave) / len(row)
+    assert np.angle(component) * -period / (2 * np.pi) % period == pytest.approx(shift, abs=0.05)
+    assert 0.15 < abs(component) < 0.3
+
+
+def test_coarse_recording_draws_a_camera_pixel_only_when_asked_and_only_for_hrtem():
+    config = {"mode": "hrtem", "sampling": [0.1, 0.12], "coarse_recording": {"probability": 1.0, "sampling": [0.3, 0.7]}}
+    drawn = [draw_microscope(config, np.random.default_rng(seed)) for seed in range(5)]
+    assert all(0.3 <= p["recorded_sampling"] <= 0.7 for p in drawn)
+    plain = draw_microscope({"mode": "hrtem", "sampling": [0.1, 0.12]}, np.random.default_rng(0))
+    assert plain["recorded_sampling"] == plain["sampling"]
+    # the other draws come first and stay those of a config without coarse pixels
+    assert {k: v for k, v in drawn[0].items() if k != "recorded_sampling"} == {k: v for k, v in plain.items() if k != "recorded_sampling"}
+    with pytest.raises(ValueError, match="simulation.coarse_recording: .*HRTEM"):
+        draw_microscope({**config, "mode": "stem_convolution"}, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="simulation.coarse_recording.sampling: drew 0.050"):
+        draw_microscope({**config, "coarse_recording": {"probability": 1.0, "sampling": [0.05, 0.05]}}, np.random.default_rng(0))
+

@@ -20,7 +20,8 @@ log-uniform; the azimuths of astigmatism [0, pi), illumination ramp and scan dri
 The recorded image, per channel: expected = clean x (1 + illumination ramp) + background
 (a smooth field relative to the mean clean intensity) + offset (a uniform pedestal relative to
 the mean clean intensity), then Poisson counts for the dose,
-then the detector MTF. In the STEM modes the probe positions carry the scan drift and line
+then the detector MTF; with ``coarse_recording`` (HRTEM) the counting and the MTF happen at a
+coarser camera pixel and the image is resampled back. In the STEM modes the probe positions carry the scan drift and line
 jitter, and the targets follow the drift (not the jitter).
 """
 
@@ -36,6 +37,7 @@ import pandas as pd
 from abtem.core.energy import energy2wavelength
 
 from atomscope.config import defaults, with_defaults
+from atomscope.io import rescale_to_sampling
 from atomscope.simulation.hrtem import exit_wave, focal_series
 from atomscope.simulation.lens import Lens
 from atomscope.simulation.noise import line_jitter, linear_gradient, mtf_blur, poisson_noise, scan_drift, smooth_field
@@ -97,6 +99,11 @@ def _check_config(config: Mapping[str, Any]) -> dict[str, Any]:
     offsets = config["defocus_offsets"]
     if len(offsets) == 0:
         raise ValueError("simulation.defocus_offsets: give at least one offset (e.g. [0.0]) [Å]")
+    if config["coarse_recording"]["probability"] > 0 and config["mode"] != "hrtem":
+        raise ValueError(
+            "simulation.coarse_recording: a camera's pixels are an HRTEM setting; a STEM scan with coarser steps is a coarser "
+            "`simulation.sampling`. Set coarse_recording.probability to 0 or mode to hrtem"
+        )
     return config
 
 
@@ -125,7 +132,9 @@ def draw_microscope(config: Mapping[str, Any], rng: np.random.Generator) -> dict
     [rad], ``semiangle_cutoff`` [mrad], ``focal_spread`` [Å], ``angular_spread`` [mrad],
     ``blur`` [px], ``illumination`` [1], ``illumination_angle`` [rad], ``background`` [1],
     ``background_length`` [Å], ``scan_drift`` [px/line], ``scan_drift_angle`` [rad],
-    ``scan_jitter`` [px], ``offset`` [1]; with ``scherzer.probability`` > 0 an uncorrected
+    ``scan_jitter`` [px], ``offset`` [1], ``recorded_sampling`` [Å/px] (the camera's pixel
+    size: ``sampling``, or with ``coarse_recording.probability`` a coarser one drawn from its
+    range); with ``scherzer.probability`` > 0 an uncorrected
     image replaces ``Cs`` and ``defocus`` (:func:`scherzer_defocus`). The lens parameters among them make the image's
     :class:`.Lens` (:meth:`.Lens.from_params`).
     """
@@ -143,6 +152,15 @@ def draw_microscope(config: Mapping[str, Any], rng: np.random.Generator) -> dict
     if uncorrected["probability"] > 0 and rng.random() < uncorrected["probability"]:
         params["Cs"] = _draw(rng, uncorrected["Cs"], "scherzer.Cs")
         params["defocus"] = scherzer_defocus(params["Cs"], params["energy"])
+    params["recorded_sampling"] = params["sampling"]
+    coarse = config["coarse_recording"]
+    if coarse["probability"] > 0 and rng.random() < coarse["probability"]:
+        params["recorded_sampling"] = _draw(rng, coarse["sampling"], "coarse_recording.sampling")
+        if params["recorded_sampling"] <= params["sampling"]:
+            raise ValueError(
+                f"simulation.coarse_recording.sampling: drew {params['recorded_sampling']:.3f} Å/px, not coarser than the drawn "
+                f"`sampling` {params['sampling']:.3f} Å/px; give a range above simulation.sampling"
+            )
     return params
 
 
@@ -216,16 +234,38 @@ def _clean_images(
 
 
 def _record(clean: np.ndarray, params: Mapping[str, Any], sampling: float, rng: np.random.Generator) -> np.ndarray:
-    """Counts per pixel (C, S, S) [e/px]: illumination, background, shot noise, detector MTF."""
+    """Counts per pixel (C, S, S) [e/px]: illumination, background, shot noise, detector MTF, at
+    the camera's pixel size ``params["recorded_sampling"]`` (resampled back when coarser)."""
     shape = clean.shape[-2:]
     gain = 1 + linear_gradient(shape, amplitude=params["illumination"], angle=params["illumination_angle"])
     background = clean.mean() * smooth_field(
         shape, amplitude=params["background"], length=params["background_length"] / sampling, rng=rng
     )
     expected = np.clip(clean * gain + background + params["offset"] * clean.mean(), 0, None)
-    return np.stack(
-        [mtf_blur(poisson_noise(channel, dose=params["dose"], sampling=sampling, rng=rng), sigma=params["blur"]) for channel in expected]
-    ).astype(np.float32)
+    camera = params["recorded_sampling"]
+    if camera > params["sampling"]:  # requested against requested: the actual ``sampling`` is a few % finer (fast FFT lengths)
+        return np.stack([_coarse_counts(channel, params, sampling, camera, rng) for channel in expected]).astype(np.float32)
+    return np.stack([_counts(channel, params, sampling, rng) for channel in expected]).astype(np.float32)
+
+
+def _counts(expected: np.ndarray, params: Mapping[str, Any], sampling: float, rng: np.random.Generator) -> np.ndarray:
+    """Recorded counts (H, W) [e/px] of one channel's expected intensity at ``sampling`` [Å/px]: shot noise, then the detector MTF."""
+    return mtf_blur(poisson_noise(expected, dose=params["dose"], sampling=sampling, rng=rng), sigma=params["blur"])
+
+
+def _coarse_counts(expected: np.ndarray, params: Mapping[str, Any], sampling: float, camera: float, rng: np.random.Generator) -> np.ndarray:
+    """Counts (H, W) [e per ``sampling`` pixel] of one channel recorded by a camera of ``camera`` [Å/px] pixels.
+
+    The intensity is resampled to the camera's pixels (the anti-aliasing of
+    :func:`~atomscope.io.rescale_to_sampling` stands for the pixel integration), counted and
+    blurred there, and resampled back to ``sampling`` the way inference resamples a micrograph.
+    A reflected margin on the far edges keeps the resampled-back image (H, W).
+    """
+    margin = int(np.ceil(camera / sampling)) + 1
+    padded = np.pad(expected, ((0, margin), (0, margin)), mode="reflect")
+    coarse = np.clip(rescale_to_sampling(padded, sampling, camera), 0, None)
+    back = rescale_to_sampling(_counts(coarse, params, camera, rng), camera, sampling)
+    return back[: expected.shape[0], : expected.shape[1]] * (sampling / camera) ** 2
 
 
 def _label_view(sites: pd.DataFrame, cell: tuple[float, float], params: Mapping[str, Any]) -> pd.DataFrame:
