@@ -55,6 +55,7 @@ def recipe(preset: str) -> tuple[dict, dict]:
     structures["bilayer"]["probability"] = 0.0
     simulation = with_defaults(values["simulation"], defaults("simulation"))
     simulation["targets"] = {"monolayer": False, "species": []}
+    simulation["coarse_recording"]["probability"] = 0.0  # at the recipe's own pixels: the doses are the only change
     return structures, simulation
 
 
