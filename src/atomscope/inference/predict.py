@@ -41,7 +41,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Shortest image side [px] on the model's grid: 10.6 Å with the shipped models (0.110-0.111 Å/px),
+#: Shortest image side [px] on the model's grid: 10.6-10.8 Å with the shipped models (0.110-0.112 Å/px),
 #: about four graphene cells, longer than the g(r) of geometry (10 Å in the CLI, 8 Å in the
 #: config). Measured with carbon_hrtem on crops of graphene_hrtem_defect.tif: 96 px (10.4 Å)
 #: gave 45 atoms, 10-11 complete rings and a mean bond of 1.39-1.40 Å; 16 x 16 px found 2
