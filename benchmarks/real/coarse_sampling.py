@@ -52,25 +52,32 @@ def interior_monolayer(maps: np.ndarray, heads: list[str]) -> float:
     return float(np.mean(m[edge:-edge, edge:-edge] >= 0.5))
 
 
-def shares(model: str) -> np.ndarray:
-    """Monolayer share (IMAGES, DOSES, CAMERAS) of one model on the same recorded images."""
-    spec, net = load_model(resolve_model(model))
-    heads = [h.name for h in spec.heads]
+def micrographs() -> np.ndarray:
+    """The recorded micrographs (IMAGES, DOSES, CAMERAS) of clean graphene, each at its camera's
+    pixels as a user has it (an object array: the sizes differ by camera); made once for every model."""
     structures, simulation = clean_graphene_config()
     rng = np.random.default_rng(5)
     sites, models = build_shard(structures, n_models=IMAGES, first_model=0, rng=rng)
-    table = np.zeros((IMAGES, len(DOSES), len(CAMERAS)))
+    recorded = np.empty((IMAGES, len(DOSES), len(CAMERAS)), dtype=object)
     for i, row in models.iterrows():
         params = draw_microscope(simulation, rng) | {"sampling": SAMPLING}
         own = sites[sites["model"] == row["model"]]
         for d, dose in enumerate(DOSES):
             for c, camera in enumerate(CAMERAS):
-                recorded = {**params, "dose": dose, "recorded_sampling": camera}
-                images, _, sampling = simulate_model(own, (row["cell_x"], row["cell_y"]), recorded, simulation, rng=np.random.default_rng([5, i, d]))
-                # the micrograph a camera of `camera` pixels gives: its own pixels, as a user has it
-                micrograph = rescale_to_sampling(images[0], sampling, camera)
-                maps = predict_maps(micrograph, camera, net, spec, device=torch.device("cpu"))[1]
-                table[i, d, c] = interior_monolayer(maps, heads)
+                drawn = {**params, "dose": dose, "recorded_sampling": camera}
+                images, _, sampling = simulate_model(own, (row["cell_x"], row["cell_y"]), drawn, simulation, rng=np.random.default_rng([5, i, d]))
+                recorded[i, d, c] = rescale_to_sampling(images[0], sampling, camera)
+    return recorded
+
+
+def shares(model: str, recorded: np.ndarray) -> np.ndarray:
+    """Monolayer share (IMAGES, DOSES, CAMERAS) of one model on the recorded micrographs."""
+    spec, net = load_model(resolve_model(model))
+    heads = [h.name for h in spec.heads]
+    table = np.zeros(recorded.shape)
+    for (i, d, c), micrograph in np.ndenumerate(recorded):
+        maps = predict_maps(micrograph, CAMERAS[c], net, spec, device=torch.device("cpu"))[1]
+        table[i, d, c] = interior_monolayer(maps, heads)
     return table
 
 
@@ -81,8 +88,9 @@ def main() -> None:
     print(f"`python benchmarks/real/coarse_sampling.py {' '.join(sys.argv[1:])}` (seed 5, {IMAGES} images; mean monolayer share, lowest image in brackets):\n")
     print("| model | dose (e/Å²) | " + " | ".join(f"camera {c} Å/px" for c in CAMERAS) + " |")
     print("|---|---:|" + "---:|" * len(CAMERAS))
+    recorded = micrographs()
     for model in models:
-        table = shares(model)
+        table = shares(model, recorded)
         for d, dose in enumerate(DOSES):
             cells = [f"{table[:, d, c].mean():.2f} ({table[:, d, c].min():.2f})" for c in range(len(CAMERAS))]
             print(f"| {Path(model).stem} | {dose:.0e} | " + " | ".join(cells) + " |", flush=True)
