@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
+from skimage.feature import peak_local_max
 
 from atomscope.inference import predict_tiled
 from atomscope.labels import find_peaks
@@ -92,6 +93,30 @@ def test_exclude_border_and_peaks_on_the_border():
     all_peaks = find_peaks(heatmap)
     assert sorted(all_peaks["y_px"]) == pytest.approx([0.0, 20.0], abs=1e-6)
     assert find_peaks(heatmap, exclude_border_px=3)["y_px"].tolist() == pytest.approx([20.0])
+
+
+def test_peaks_cut_by_the_edge_are_fitted_from_the_pixels_inside():
+    # Centred 0.3 px inside the top edge and 0.4 px inside the left one: a mirrored window
+    # would pin both onto the outermost pixel (0.3 and 0.4 px off).
+    heatmap = gaussian_peaks(np.array([[0.3, 20.0], [20.0, 0.4], [20.0, 20.0]]), (40, 40), 2.0)
+    found = find_peaks(heatmap).sort_values(["y_px", "x_px"])
+    np.testing.assert_allclose(found[["y_px", "x_px"]].to_numpy(), [[0.3, 20.0], [20.0, 0.4], [20.0, 20.0]], atol=0.01)
+
+
+def test_a_peak_beyond_the_edge_is_left_out():
+    # An atom 1.5 px outside the map: its flank makes a local maximum on the outermost row, but
+    # its fitted maximum lies outside the field of view (-0.5 px).
+    heatmap = gaussian_peaks(np.array([[-1.5, 20.0], [20.0, 41.2], [20.0, 20.0]]), (40, 40), 2.0)
+    assert peak_local_max(heatmap, threshold_abs=0.3, exclude_border=False).shape[0] == 3
+    found = find_peaks(heatmap)
+    np.testing.assert_allclose(found[["y_px", "x_px"]].to_numpy(), [[20.0, 20.0]], atol=1e-3)
+
+
+def test_a_radius_one_window_in_a_corner_keeps_the_pixel():
+    # Two rows and two columns inside the map cannot hold a quadratic: the pixel is kept.
+    heatmap = gaussian_peaks(np.array([[0.2, 0.2]]), (16, 16), 1.0)
+    found = find_peaks(heatmap, refine_radius_px=1)
+    np.testing.assert_array_equal(found[["y_px", "x_px"]].to_numpy(), [[0.0, 0.0]])
 
 
 def test_no_peaks_gives_an_empty_table():

@@ -51,7 +51,7 @@ def find_peaks(
     refine_radius_px : int
         Half-width r of the (2r+1) x (2r+1) window of the sub-pixel fit [px]. About the
         peaks' Gaussian sigma is best against noise; keep it below half the distance between
-        neighbouring peaks. Near the border the window is mirrored.
+        neighbouring peaks. Near the border the fit uses the window's pixels inside the map.
 
     Returns
     -------
@@ -59,7 +59,9 @@ def find_peaks(
         One row per peak, highest first: ``x_px``, ``y_px`` [px] (pixel-index units: the
         centre of column c is x_px = c) and ``score``, the heat-map value at the peak's pixel.
         Where the fit finds no maximum within the window (e.g. on a plateau), the pixel's own
-        position is kept.
+        position is kept. A local maximum on the outermost pixels whose fitted maximum lies
+        beyond the map's edge (x_px < -0.5 or > W - 0.5) is the flank of a peak outside the
+        field of view and is left out.
 
     Raises
     ------
@@ -80,24 +82,38 @@ def find_peaks(
         threshold_abs=threshold,
         exclude_border=exclude_border_px,
     ).T
-    dy, dx = _subpixel_offsets(heatmap, rows, cols, refine_radius_px)
-    return pd.DataFrame({"x_px": cols + dx, "y_px": rows + dy, "score": heatmap[rows, cols]})
+    dy, dx, maximum = _fitted_maxima(heatmap, rows, cols, refine_radius_px)
+    y, x = rows + dy, cols + dx
+    height, width = heatmap.shape
+    beyond = maximum & ((x < -0.5) | (x > width - 0.5) | (y < -0.5) | (y > height - 0.5))
+    near = maximum & (np.abs(dx) <= refine_radius_px) & (np.abs(dy) <= refine_radius_px)
+    x, y = np.where(near, x, cols), np.where(near, y, rows)
+    return pd.DataFrame({"x_px": x[~beyond], "y_px": y[~beyond], "score": heatmap[rows, cols][~beyond]})
 
 
-def _subpixel_offsets(
+def _fitted_maxima(
     heatmap: np.ndarray, rows: np.ndarray, cols: np.ndarray, radius: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets [px] of the fitted maxima from the pixels (rows, cols); 0 where the fit fails."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Offsets [px] of the fitted maxima from the pixels (rows, cols), and whether the fit has
+    a maximum at all (offsets are NaN or meaningless where it has not)."""
     d = np.arange(-radius, radius + 1)
     wy, wx = (g.ravel() for g in np.meshgrid(d, d, indexing="ij"))
     design = np.column_stack([np.ones_like(wx), wx, wy, wx * wx, wy * wy, wx * wy]).astype(float)  # (n, 6)
 
-    padded = np.pad(heatmap, radius, mode="reflect")
-    values = padded[rows[:, None] + radius + wy, cols[:, None] + radius + wx].astype(np.float64)
+    # Pixels outside the map get weight 0 (no mirroring: a mirrored flank would pin a peak cut by
+    # the edge onto the outermost pixel, up to a peak width from where it is).
+    padded = np.pad(heatmap, radius, mode="constant")
+    inside = np.pad(np.ones(heatmap.shape, bool), radius, mode="constant")
+    window = (rows[:, None] + radius + wy, cols[:, None] + radius + wx)
+    values = padded[window].astype(np.float64)
     peak = heatmap[rows, cols][:, None].astype(np.float64)
     values = np.maximum(values, _FLOOR * peak)  # (P, n), > 0 since peak > threshold >= 0
 
-    weights = values**2
+    # A quadratic needs three rows and three columns: a radius-1 window on the edge has two.
+    height, width = heatmap.shape
+    spans = [np.minimum(i, radius) + 1 + np.minimum(n - 1 - i, radius) for i, n in ((rows, height), (cols, width))]
+    fits = (spans[0] >= 3) & (spans[1] >= 3)
+    weights = values**2 * inside[window] * fits[:, None] + ~fits[:, None]
     normal = np.einsum("pn,ni,nj->pij", weights, design, design)
     rhs = np.einsum("pn,ni,pn->pi", weights, design, np.log(values))
     _, bx, by, axx, ayy, axy = np.linalg.solve(normal, rhs[..., None])[..., 0].T
@@ -107,5 +123,4 @@ def _subpixel_offsets(
     with np.errstate(divide="ignore", invalid="ignore"):
         dx = (axy * by - 2 * ayy * bx) / det
         dy = (axy * bx - 2 * axx * by) / det
-    ok = (axx < 0) & (det > 0) & (np.abs(dx) <= radius) & (np.abs(dy) <= radius)
-    return np.where(ok, dy, 0.0), np.where(ok, dx, 0.0)
+    return dy, dx, fits & (axx < 0) & (det > 0) & np.isfinite(dx) & np.isfinite(dy)
