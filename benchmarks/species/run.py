@@ -36,9 +36,10 @@ def score_set(folder: Path, spec, net) -> pd.DataFrame:
     models = read_table(folder / "results/structures/test/0.models.parquet").set_index("model")
     rows = []
     with h5py.File(folder / "results/simulations/test/0.h5", "r") as f:
-        images, sampling, model_ids = f["images"][:, 0].astype(np.float32), f["sampling"][:], f["model"][:]
-    for image, s, model in zip(images, sampling, model_ids):
-        _, maps = predict_maps(image, float(s), net, spec, device=torch.device("cpu"))
+        images, sampling, model_ids = f["images"][:].astype(np.float32), f["sampling"][:], f["model"][:]
+    for channels, s, model in zip(images, sampling, model_ids):
+        image = channels[0]  # the frame, or a focal series' first defocus: its grid is the series'
+        _, maps = predict_maps(channels if len(channels) > 1 else image, float(s), net, spec, device=torch.device("cpu"))
         found = detect_sites(
             maps, target_names=map_names(spec), model_sampling=spec.pixel_size, image_sampling=float(s),
             threshold=0.4, min_distance=0.7, species=site_species(spec), classes=class_channels(spec),
