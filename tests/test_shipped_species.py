@@ -62,7 +62,7 @@ def test_mose2_columns_alternate_mo_and_se2_away_from_the_boundaries(shared_data
 
 
 @pytest.mark.realdata
-@pytest.mark.xfail(strict=True, reason="with --elements Mo,S,Se (no column is called W any more) 89 of the 107 Se columns sit "
+@pytest.mark.xfail(strict=True, reason="with --elements Mo,S,Se (no column is called W any more) 87 of the 104 Se columns sit "
                    "on chalcogen sites, not all (benchmarks/species/real.md)")
 def test_se_in_implanted_mos2_is_found_on_chalcogen_sites_only(shared_data, tmp_path):
     """mos2_se_implanted_stem.dm3 (0.127 Å/px): every column classified; the Se columns sit on chalcogen sites."""
