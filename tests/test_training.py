@@ -41,6 +41,17 @@ def test_score_sites_ignores_the_border():
     assert scores.loc[0, ["tp", "fp", "fn"]].tolist() == [3, 0, 0]
 
 
+def test_a_pair_straddling_the_border_is_neither_found_nor_false():
+    # Matching runs over the whole image: a detection 0.02 Å inside the border whose true site
+    # is 0.03 Å outside it is not a false one; a true site just inside, found from just outside,
+    # is found; an unmatched detection inside still is false.
+    grid = ImageGrid((50, 100), 0.1)
+    truth = pd.DataFrame({"kind": ["atom"] * 3, "x": [0.92, 5.0, 5.0], "y": [2.0, 0.97, 2.0]})
+    sites = pd.DataFrame({"kind": ["atom"] * 3, "x": [0.97, 5.0, 7.0], "y": [2.0, 0.92, 2.0]})
+    scores = score_sites(sites, truth, grid=grid, match_radius=0.5, border=1.0)
+    assert scores.loc[0, ["tp", "fp", "fn"]].tolist() == [1, 1, 1]  # the old rule (cut first, then match): [0, 2, 2]
+
+
 def test_standardise_and_constant_image():
     image = np.arange(32, dtype=np.uint16).reshape(1, 4, 8)
     out = standardise(image)

@@ -35,7 +35,12 @@ def detection_scores(detected: np.ndarray, truth: np.ndarray, *, radius: float) 
     check_positive(radius, "radius")
     detected = np.asarray(detected, dtype=float).reshape(-1, 2)
     truth = np.asarray(truth, dtype=float).reshape(-1, 2)
-    distances = np.empty(0)
+    _, _, distances = _matches(detected, truth, radius)
+    return _tally(len(distances), len(detected), len(truth), distances)
+
+
+def _matches(detected: np.ndarray, truth: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices of the matched detections and true sites, and their distances (Hungarian, < radius)."""
     if len(detected) and len(truth):
         # ndarray output keeps pairs at distance 0, which a sparse matrix would drop
         pairs = cKDTree(detected).sparse_distance_matrix(cKDTree(truth), radius, output_type="ndarray")
@@ -45,11 +50,16 @@ def detection_scores(detected: np.ndarray, truth: np.ndarray, *, radius: float) 
             cost = np.full((len(rows), len(cols)), 2 * radius)
             cost[row_index, col_index] = pairs["v"]
             r, c = linear_sum_assignment(cost)
-            distances = cost[r, c][cost[r, c] <= radius]
-    tp = len(distances)
-    fp, fn = len(detected) - tp, len(truth) - tp
-    precision = tp / len(detected) if len(detected) else 0.0
-    recall = tp / len(truth) if len(truth) else 0.0
+            keep = cost[r, c] <= radius
+            return rows[r[keep]], cols[c[keep]], cost[r, c][keep]
+    return np.zeros(0, int), np.zeros(0, int), np.empty(0)
+
+
+def _tally(tp: int, detected: int, truth: int, distances: np.ndarray) -> dict[str, float]:
+    """The scores of ``tp`` matches among ``detected`` detections and ``truth`` true sites."""
+    fp, fn = detected - tp, truth - tp
+    precision = tp / detected if detected else 0.0
+    recall = tp / truth if truth else 0.0
     f1 = 2 * tp / (2 * tp + fp + fn) if (tp + fp + fn) else 1.0
     rmse = float(np.sqrt(np.mean(distances**2))) if tp else float("nan")
     return {"tp": tp, "fp": fp, "fn": fn, "precision": precision, "recall": recall, "f1": f1, "rmse": rmse}
@@ -94,15 +104,21 @@ def species_scores(
 
 
 def _scores_by(sites, site_key, truth, truth_key, names, grid, match_radius, border) -> pd.DataFrame:
-    """:func:`detection_scores` of the sites and truth whose ``*_key`` column is each of ``names``, within the border."""
-    sites = sites[grid.contains(sites["x"], sites["y"], margin=border)]
-    truth = truth[grid.contains(truth["x"], truth["y"], margin=border)]
+    """:func:`detection_scores` of the sites and truth whose ``*_key`` column is each of ``names``,
+    within the border. Sites are matched across the whole image first: a pair counts when its true
+    site is inside the border, an unmatched detection or true site when it is inside; a detection
+    just inside the border whose true site lies just outside is neither found nor false."""
     rows = []
     for name in names:
-        result = detection_scores(
-            sites.loc[sites[site_key] == name, ["x", "y"]].to_numpy(),
-            truth.loc[truth[truth_key] == name, ["x", "y"]].to_numpy(),
-            radius=match_radius,
-        )
-        rows.append({truth_key: name, **result})
+        found = sites.loc[sites[site_key] == name, ["x", "y"]].to_numpy(float).reshape(-1, 2)
+        true = truth.loc[truth[truth_key] == name, ["x", "y"]].to_numpy(float).reshape(-1, 2)
+        found_in = np.asarray(grid.contains(found[:, 0], found[:, 1], margin=border), bool)
+        true_in = np.asarray(grid.contains(true[:, 0], true[:, 1], margin=border), bool)
+        i, j, distances = _matches(found, true, check_positive(match_radius, "match_radius"))
+        counted = true_in[j]
+        matched_found, matched_true = np.zeros(len(found), bool), np.zeros(len(true), bool)
+        matched_found[i], matched_true[j] = True, True
+        tp = int(counted.sum())
+        detected = tp + int((found_in & ~matched_found).sum())
+        rows.append({truth_key: name, **_tally(tp, detected, int(true_in.sum()), distances[counted])})
     return pd.DataFrame(rows)
