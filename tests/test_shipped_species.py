@@ -78,22 +78,36 @@ def test_se_in_implanted_mos2_is_found_on_chalcogen_sites_only(shared_data, tmp_
     assert {"x", "y", "species"} <= set(minority.columns) and minority["species"].isin(checks.SELENIUM).sum() == result["selenium"]
 
 
-def test_tmd_stem_tells_mo_from_s2_in_a_fresh_simulated_mos2_image(tmp_path):
-    """atomscope analyse with tmd_stem on a new MoS2 ADF-STEM image (1e5 e/Å², a seed no training
-    saw): the species tables and figure are written and the columns split about evenly into Mo and S2."""
+def simulated_mos2(seed: int, microscope: dict) -> dict:
+    """The arrays of one new MoS2 image (30 x 30 Å cell) simulated with ``microscope`` and ``seed``."""
     from atomscope._shared.seeding import stage_rng
-    from atomscope.cli import main as atomscope
-    from atomscope.io import read_table, write_micrograph_tiff
     from atomscope.simulation.microscope import simulate_shard
     from atomscope.structures.materials import build_shard
 
+    sites, models = build_shard({"material": "MoS2", "cell": [30.0, 30.0]}, n_models=1, first_model=0, rng=stage_rng(seed, "structures", 0))
+    arrays, _ = simulate_shard(sites, models, microscope, stage_rng(seed, "simulation", 0))
+    return arrays
+
+
+def analysed_species(image: Path, model: Path, out: Path, *options: str):
+    """The species table of ``atomscope analyse IMAGE --model MODEL --out OUT [options]``."""
+    from atomscope.cli import main as atomscope
+    from atomscope.io import read_table
+
+    assert atomscope(["analyse", str(image), "--model", str(model), "--out", str(out), *options]) == 0
+    return read_table(out / "species.parquet").set_index("species")
+
+
+def test_tmd_stem_tells_mo_from_s2_in_a_fresh_simulated_mos2_image(tmp_path):
+    """atomscope analyse with tmd_stem on a new MoS2 ADF-STEM image (1e5 e/Å², a seed no training
+    saw): the species tables and figure are written and the columns split about evenly into Mo and S2."""
+    from atomscope.io import write_micrograph_tiff
+
     model = shipped("tmd_stem")
-    sites, models = build_shard({"material": "MoS2", "cell": [30.0, 30.0]}, n_models=1, first_model=0, rng=stage_rng(99, "structures", 0))
     config = {"mode": "stem_convolution", "image_size_px": 240, "sampling": 0.12, "defocus": 0.0, "Cs": 0.0, "semiangle_cutoff": 30.0, "dose": 1e5}
-    arrays, _ = simulate_shard(sites, models, config, stage_rng(99, "simulation", 0))
+    arrays = simulated_mos2(99, config)
     write_micrograph_tiff(tmp_path / "mos2.tif", arrays["images"][0, 0], float(arrays["sampling"][0]))
-    assert atomscope(["analyse", str(tmp_path / "mos2.tif"), "--model", str(model), "--out", str(tmp_path / "out")]) == 0
-    counts = read_table(tmp_path / "out" / "species.parquet").set_index("species")
+    counts = analysed_species(tmp_path / "mos2.tif", model, tmp_path / "out")
     assert (tmp_path / "out" / "species.png").stat().st_size > 10_000 and (tmp_path / "out" / "species_sites.parquet").is_file()
     assert counts.loc["Mo", "fraction"] == pytest.approx(0.5, abs=0.05) and counts.loc["S2", "fraction"] == pytest.approx(0.5, abs=0.05)
 
@@ -104,23 +118,17 @@ def test_mos2_focal_hrtem_reads_a_three_defocus_series_as_one_input(tmp_path):
     split about evenly into Mo and S2."""
     import numpy as np
 
-    from atomscope._shared.seeding import stage_rng
-    from atomscope.cli import main as atomscope
     from atomscope.io import read_table
-    from atomscope.simulation.microscope import simulate_shard
-    from atomscope.structures.materials import build_shard
 
     model = shipped("mos2_focal_hrtem")
     spec, _ = load_model(model)
     assert [c.defocus_offset for c in spec.input_channels] == [-30.0, 20.0, 70.0]
-    sites, models = build_shard({"material": "MoS2", "cell": [30.0, 30.0]}, n_models=1, first_model=0, rng=stage_rng(98, "structures", 0))
     config = {"mode": "hrtem", "energy": 80000.0, "image_size_px": 240, "sampling": 0.12, "defocus": 0.0, "defocus_offsets": [-30.0, 20.0, 70.0],
               "Cs": 0.0, "semiangle_cutoff": 25.0, "dose": 1e5}
-    arrays, _ = simulate_shard(sites, models, config, stage_rng(98, "simulation", 0))
+    arrays = simulated_mos2(98, config)
     assert arrays["images"].shape[1] == 3
     np.save(tmp_path / "series.npy", arrays["images"][0])
     out = tmp_path / "out"
-    assert atomscope(["analyse", str(tmp_path / "series.npy"), "--model", str(model), "--pixel-size", f"{arrays['sampling'][0]}", "--out", str(out)]) == 0
+    counts = analysed_species(tmp_path / "series.npy", model, out, "--pixel-size", f"{arrays['sampling'][0]}")
     assert set(read_table(out / "sites.parquet")["frame"]) == {0}
-    counts = read_table(out / "species.parquet").set_index("species")
     assert counts.loc["Mo", "fraction"] == pytest.approx(0.5, abs=0.05) and counts.loc["S2", "fraction"] == pytest.approx(0.5, abs=0.05)

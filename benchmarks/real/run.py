@@ -30,6 +30,7 @@ from scipy import ndimage  # noqa: E402
 from scipy.spatial import cKDTree  # noqa: E402
 
 from atomscope.cli import main as atomscope  # noqa: E402
+from atomscope.config import defaults  # noqa: E402
 from atomscope.geometry import adjacent_ring_pairs, rings_away_from  # noqa: E402
 from atomscope.io import ImageGrid, read_arrays, read_table  # noqa: E402
 from atomscope.labels import MONOLAYER, detection_scores  # noqa: E402
@@ -38,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1].parent / "shared" / "data"
 OUT = HERE / "out"
 MATCH_RADIUS = 0.5  # Å: a detection within this of a true atom finds it
-MIN_DISTANCE = 0.7  # Å: `atomscope analyse`'s default least distance between two sites (config.yaml inference.min_distance)
+MIN_DISTANCE = defaults("inference")["min_distance"]  # Å: `atomscope analyse`'s least distance between two sites
 AWAY = 5.0  # Å: "away from the boundary" = farther than this from every 7-ring (the boundary's 5-7 pairs)
 
 

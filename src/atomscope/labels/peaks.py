@@ -109,18 +109,21 @@ def _fitted_maxima(
     peak = heatmap[rows, cols][:, None].astype(np.float64)
     values = np.maximum(values, _FLOOR * peak)  # (P, n), > 0 since peak > threshold >= 0
 
-    # A quadratic needs three rows and three columns: a radius-1 window on the edge has two.
+    # A quadratic needs three rows and three columns: a radius-1 window on the edge has two, and
+    # its peak keeps its pixel (coefficients 0: no maximum).
     height, width = heatmap.shape
     spans = [np.minimum(i, radius) + 1 + np.minimum(n - 1 - i, radius) for i, n in ((rows, height), (cols, width))]
     fits = (spans[0] >= 3) & (spans[1] >= 3)
-    weights = values**2 * inside[window] * fits[:, None] + ~fits[:, None]
+    weights = values[fits] ** 2 * inside[window][fits]
     normal = np.einsum("pn,ni,nj->pij", weights, design, design)
-    rhs = np.einsum("pn,ni,pn->pi", weights, design, np.log(values))
-    _, bx, by, axx, ayy, axy = np.linalg.solve(normal, rhs[..., None])[..., 0].T
+    rhs = np.einsum("pn,ni,pn->pi", weights, design, np.log(values[fits]))
+    coefficients = np.zeros((len(rows), 6))
+    coefficients[fits] = np.linalg.solve(normal, rhs[..., None])[..., 0]
+    _, bx, by, axx, ayy, axy = coefficients.T
 
     # Maximum of c + bx x + by y + axx x² + ayy y² + axy x y: solve the zero gradient.
     det = 4 * axx * ayy - axy**2
     with np.errstate(divide="ignore", invalid="ignore"):
         dx = (axy * by - 2 * ayy * bx) / det
         dy = (axy * bx - 2 * axx * by) / det
-    return dy, dx, fits & (axx < 0) & (det > 0) & np.isfinite(dx) & np.isfinite(dy)
+    return dy, dx, (axx < 0) & (det > 0) & np.isfinite(dx) & np.isfinite(dy)
