@@ -109,7 +109,8 @@ def predict_passes(
     channels = frame[None] if frame.ndim == 2 else frame
     image = normalise(np.stack([rescale_to_sampling(c, sampling, spec.pixel_size) for c in channels]), spec.normalisation)
     forwards = each_symmetry(net, device) if augment else [symmetric_forward(net, device, False, 0)]
-    return image, (predict_tiled(image, forward, tile=tile_px, overlap=overlap_px) for forward in forwards)
+    multiple = getattr(net, "size_multiple", 1)  # the project's networks say which sizes they take; another module, any
+    return image, (predict_tiled(image, forward, tile=tile_px, overlap=overlap_px, multiple=multiple) for forward in forwards)
 
 
 def class_probabilities(maps: np.ndarray, spec: ModelSpec, elements: Sequence[str] | None = None) -> np.ndarray:

@@ -1,10 +1,14 @@
 """Run a tile-sized predictor over an image of any size and blend the tiles without seams.
 
-The image is reflect-padded by half the overlap on every side (and up to one tile where it is
-smaller), cut into tiles that overlap by at least ``overlap`` pixels, predicted in batches and
-blended with a separable window that rises as sin² over ``overlap`` pixels from each tile edge.
-Normalising by the summed window makes the blend exact wherever the tiles agree, and gives the
-pixels near a tile edge, where a convolutional network sees its zero padding, almost no weight.
+The image is cut into tiles that lie inside it and overlap by at least ``overlap`` pixels,
+predicted in batches and blended with a separable window that rises as sin² over ``overlap``
+pixels from each tile edge. Normalising by the summed window makes the blend exact wherever the
+tiles agree, and gives the pixels near an inner tile edge, where a convolutional network sees
+its zero padding, almost no weight. At the image's own edges the network sees what it saw at the
+edges of its training crops (its zero padding), not a mirrored image: a mirror seam is a
+structure no training image holds (a shipped TMD model called a row of vacancies along it). An
+axis shorter than one tile gets a tile as long as the image allows (a whole number of
+``multiple`` pixels, the network's size step); only an axis shorter than ``multiple`` is padded.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ def predict_tiled(
     tile: int = 256,
     overlap: int = 32,
     batch_size: int = 4,
+    multiple: int = 1,
 ) -> np.ndarray:
     """Apply ``predict`` tile by tile to ``image`` and blend the tiles into whole-image maps.
 
@@ -36,13 +41,16 @@ def predict_tiled(
         Maps a float32 batch (B, C, tile, tile) to an array (B, K, tile, tile), e.g. a
         network's probability maps.
     tile : int
-        Tile edge [px].
+        Tile edge [px], a multiple of ``multiple``; shorter along an axis where the image is.
     overlap : int
         Minimum overlap of neighbouring tiles [px], 0 <= overlap < tile; the blending window
-        rises over this many pixels from each tile edge. Choose it larger than the distance
-        over which the predictor's output is spoiled by a tile edge.
+        rises over this many pixels from each tile edge (at most half a shortened tile).
+        Choose it larger than the distance over which the predictor's output is spoiled by a
+        tile edge.
     batch_size : int
         Tiles per call of ``predict``.
+    multiple : int
+        The tile sizes ``predict`` accepts are multiples of this [px] (2**depth for a U-Net).
 
     Returns
     -------
@@ -59,33 +67,43 @@ def predict_tiled(
     tile = check_int(tile, "tile", 1)
     overlap = check_int(overlap, "overlap", 0)
     batch_size = check_int(batch_size, "batch_size", 1)
+    multiple = check_int(multiple, "multiple", 1)
     if overlap >= tile:
         raise ValueError(f"`overlap` ({overlap}) must be smaller than `tile` ({tile})")
+    if tile % multiple:
+        raise ValueError(f"`tile` ({tile}) must be a multiple of `multiple` ({multiple})")
 
-    margin = overlap // 2
-    padded = _pad(image, tile, margin)
-    window = np.outer(_ramp(tile, overlap), _ramp(tile, overlap)).astype(np.float32)
+    padded = _pad(image, multiple)
     height, width = padded.shape[1:]
-    corners = [(r, c) for r in _starts(height, tile, overlap) for c in _starts(width, tile, overlap)]
+    (tile_h, overlap_h), (tile_w, overlap_w) = (_axis_tile(n, tile, overlap, multiple) for n in (height, width))
+    window = np.outer(_ramp(tile_h, overlap_h), _ramp(tile_w, overlap_w)).astype(np.float32)
+    corners = [(r, c) for r in _starts(height, tile_h, overlap_h) for c in _starts(width, tile_w, overlap_w)]
 
     weight = np.zeros((height, width), np.float32)
     total = None  # (K, height, width) once the first batch tells K
     for chunk in _chunks(corners, batch_size):
-        batch = np.stack([padded[:, r : r + tile, c : c + tile] for r, c in chunk])
+        batch = np.stack([padded[:, r : r + tile_h, c : c + tile_w] for r, c in chunk])
         maps = _call(predict, batch)
         if total is None:
             total = np.zeros((maps.shape[1], height, width), np.float32)
         for (r, c), tile_maps in zip(chunk, maps):
-            total[:, r : r + tile, c : c + tile] += tile_maps * window
-            weight[r : r + tile, c : c + tile] += window
+            total[:, r : r + tile_h, c : c + tile_w] += tile_maps * window
+            weight[r : r + tile_h, c : c + tile_w] += window
     total /= weight
-    return total[:, margin : margin + image.shape[1], margin : margin + image.shape[2]]
+    return total[:, : image.shape[1], : image.shape[2]]
 
 
-def _pad(image: np.ndarray, tile: int, margin: int) -> np.ndarray:
-    """Reflect-pad by ``margin`` on every side, and at the end up to at least one tile."""
-    pads = [(0, 0)] + [(margin, margin + max(0, tile - n - 2 * margin)) for n in image.shape[1:]]
-    return np.pad(image, pads, mode="reflect")
+def _pad(image: np.ndarray, multiple: int) -> np.ndarray:
+    """Reflect-pad an axis shorter than ``multiple`` at its end up to ``multiple``."""
+    pads = [(0, 0)] + [(0, max(0, multiple - n)) for n in image.shape[1:]]
+    return np.pad(image, pads, mode="reflect") if any(p for _, p in pads) else image
+
+
+def _axis_tile(n: int, tile: int, overlap: int, multiple: int) -> tuple[int, int]:
+    """Tile length and overlap [px] along an axis of ``n`` >= ``multiple`` px: ``tile``, or the
+    longest multiple of ``multiple`` that fits in ``n``, with the overlap capped at half of it."""
+    length = min(tile, n // multiple * multiple)
+    return length, min(overlap, length // 2)
 
 
 def _starts(n: int, tile: int, overlap: int) -> list[int]:
@@ -109,10 +127,10 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 
 def _call(predict: Callable[[np.ndarray], np.ndarray], batch: np.ndarray) -> np.ndarray:
     maps = np.asarray(predict(batch), dtype=np.float32)
-    b, _, t, _ = batch.shape
-    if maps.ndim != 4 or maps.shape[0] != b or maps.shape[2:] != (t, t):
+    b, _, h, w = batch.shape
+    if maps.ndim != 4 or maps.shape[0] != b or maps.shape[2:] != (h, w):
         raise ValueError(
             f"`predict` returned shape {maps.shape} for a batch of shape {batch.shape}; "
-            f"it must return (B, K, tile, tile) = ({b}, K, {t}, {t})"
+            f"it must return (B, K, height, width) = ({b}, K, {h}, {w})"
         )
     return maps

@@ -38,6 +38,7 @@ class MSDNet(nn.Module):
             nn.Conv2d(in_channels + i * width, width, 3, padding=d, dilation=d)
             for i, d in ((i, i % max_dilation + 1) for i in range(depth))
         )
+        self.size_multiple = 1  # any input size
         self.norm = nn.BatchNorm2d(in_channels)  # the input's scale, learnt: what the paper's per-channel normalisation does
         self.head = nn.Conv2d(in_channels + depth * width, out_channels, 1)
 

@@ -56,6 +56,7 @@ class ResUNet(nn.Module):
             raise ValueError(f"`depth` and `base_channels` must be >= 1, got {depth} and {base_channels}")
         widths = [base_channels * 2**i for i in range(depth + 1)]
         self.depth = depth
+        self.size_multiple = 2**depth  # input height and width must be multiples of it
         self.stem = ResidualBlock(in_channels, widths[0])
         self.down = nn.ModuleList(ResidualBlock(widths[i], widths[i + 1]) for i in range(depth))
         self.up = nn.ModuleList(
@@ -66,7 +67,7 @@ class ResUNet(nn.Module):
         self.pool = nn.MaxPool2d(2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        factor = 2**self.depth
+        factor = self.size_multiple
         if x.shape[-1] % factor or x.shape[-2] % factor:
             raise ValueError(f"input height and width must be divisible by {factor}, got {tuple(x.shape[-2:])}")
         skips = [self.stem(x)]
