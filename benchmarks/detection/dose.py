@@ -34,7 +34,7 @@ from atomscope._shared.normalisation import standardise
 from atomscope.config import defaults
 from atomscope.inference.predict import detect_sites, predict_maps
 from atomscope.io import ImageGrid
-from atomscope.labels import channel_sites, detection_scores, find_peaks, sites_in_view
+from atomscope.labels import channel_sites, find_peaks, scores_in_view, sites_in_view
 from atomscope.nets import load_model, resolve_model
 from atomscope.simulation.microscope import draw_microscope, simulate_model
 from atomscope.structures import build_shard
@@ -78,11 +78,8 @@ def test_images(preset: str) -> list[dict]:
 
 
 def score(found: np.ndarray, item: dict) -> dict:
-    """Detections and truth away from the border, matched within MATCH."""
-    grid = item["grid"]
-    keep_true = grid.contains(*item["truth"].T, margin=-BORDER)
-    keep_found = grid.contains(*found.T, margin=-BORDER) if len(found) else np.zeros(0, bool)
-    return detection_scores(found[keep_found].reshape(-1, 2), item["truth"][keep_true], radius=MATCH)
+    """Detections matched to the truth within MATCH, counted away from the border."""
+    return scores_in_view(found, item["truth"], grid=item["grid"], radius=MATCH, border=BORDER)
 
 
 def network(item: dict, spec, net) -> np.ndarray:

@@ -4,7 +4,7 @@ all read them here, so a channel or a match means the same thing in every stage.
 
 from atomscope.labels.channels import KIND_CHANNELS, MONOLAYER, SPECIES_PREFIX, channel_sites, target_names
 from atomscope.labels.peaks import find_peaks
-from atomscope.labels.scores import detection_scores, score_sites, species_scores
+from atomscope.labels.scores import detection_scores, score_sites, scores_in_view, species_scores
 from atomscope.labels.sites import periodic_sites, projected_columns, sites_in_view
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "periodic_sites",
     "projected_columns",
     "score_sites",
+    "scores_in_view",
     "sites_in_view",
     "species_scores",
     "target_names",

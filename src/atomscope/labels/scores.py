@@ -10,7 +10,7 @@ from scipy.spatial import cKDTree
 from atomscope._shared.validation import check_positive
 from atomscope.io import ImageGrid
 
-__all__ = ["detection_scores", "score_sites", "species_scores"]
+__all__ = ["detection_scores", "scores_in_view", "score_sites", "species_scores"]
 
 
 def detection_scores(detected: np.ndarray, truth: np.ndarray, *, radius: float) -> dict[str, float]:
@@ -103,22 +103,29 @@ def species_scores(
     return _scores_by(sites, "species", truth, "species_class", names, grid, match_radius, border).rename(columns={"species_class": "species"})
 
 
+def scores_in_view(detected: np.ndarray, truth: np.ndarray, *, grid: ImageGrid, radius: float, border: float) -> dict[str, float]:
+    """:func:`detection_scores` of the sites farther than ``border`` [Å] inside the edge of
+    ``grid``. Detections and true sites (x, y) [Å] are matched across the whole image first: a
+    pair counts when its true site is inside the border, an unmatched detection or true site when
+    it is inside; a detection just inside the border whose true site lies just outside is neither
+    found nor false (cutting first would count it false and miss its partner)."""
+    found = np.asarray(detected, dtype=float).reshape(-1, 2)
+    true = np.asarray(truth, dtype=float).reshape(-1, 2)
+    found_in = np.asarray(grid.contains(found[:, 0], found[:, 1], margin=border), bool)
+    true_in = np.asarray(grid.contains(true[:, 0], true[:, 1], margin=border), bool)
+    i, j, distances = _matches(found, true, check_positive(radius, "radius"))
+    counted = true_in[j]
+    matched_found = np.zeros(len(found), bool)
+    matched_found[i] = True
+    tp = int(counted.sum())
+    return _tally(tp, tp + int((found_in & ~matched_found).sum()), int(true_in.sum()), distances[counted])
+
+
 def _scores_by(sites, site_key, truth, truth_key, names, grid, match_radius, border) -> pd.DataFrame:
-    """:func:`detection_scores` of the sites and truth whose ``*_key`` column is each of ``names``,
-    within the border. Sites are matched across the whole image first: a pair counts when its true
-    site is inside the border, an unmatched detection or true site when it is inside; a detection
-    just inside the border whose true site lies just outside is neither found nor false."""
+    """:func:`scores_in_view` of the sites and truth whose ``*_key`` column is each of ``names``."""
     rows = []
     for name in names:
-        found = sites.loc[sites[site_key] == name, ["x", "y"]].to_numpy(float).reshape(-1, 2)
-        true = truth.loc[truth[truth_key] == name, ["x", "y"]].to_numpy(float).reshape(-1, 2)
-        found_in = np.asarray(grid.contains(found[:, 0], found[:, 1], margin=border), bool)
-        true_in = np.asarray(grid.contains(true[:, 0], true[:, 1], margin=border), bool)
-        i, j, distances = _matches(found, true, check_positive(match_radius, "match_radius"))
-        counted = true_in[j]
-        matched_found, matched_true = np.zeros(len(found), bool), np.zeros(len(true), bool)
-        matched_found[i], matched_true[j] = True, True
-        tp = int(counted.sum())
-        detected = tp + int((found_in & ~matched_found).sum())
-        rows.append({truth_key: name, **_tally(tp, detected, int(true_in.sum()), distances[counted])})
+        found = sites.loc[sites[site_key] == name, ["x", "y"]].to_numpy(float)
+        true = truth.loc[truth[truth_key] == name, ["x", "y"]].to_numpy(float)
+        rows.append({truth_key: name, **scores_in_view(found, true, grid=grid, radius=match_radius, border=border)})
     return pd.DataFrame(rows)
