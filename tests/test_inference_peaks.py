@@ -308,6 +308,7 @@ def test_tiles_shrink_to_a_small_image_in_steps_of_the_network_size():
         (np.full((1, 8, 8), np.inf), {}, None, "NaN"),
         (np.zeros((1, 8, 8)), {"tile": 16, "overlap": 16}, None, "smaller than `tile`"),
         (np.zeros((1, 8, 8)), {"batch_size": 0}, None, "batch_size"),
+        (np.zeros((1, 40, 40)), {"tile": 24, "overlap": 4, "multiple": 16}, None, "multiple of 16 px"),
         (np.zeros((1, 8, 8)), {"tile": 16, "overlap": 4}, lambda b: b[:, :, :4], r"returned shape \(1, 1, 4, 8\)"),
         (np.zeros((1, 8, 8)), {"tile": 16, "overlap": 4}, lambda b: b[0], "must return"),
     ],

@@ -71,7 +71,7 @@ def predict_tiled(
     if overlap >= tile:
         raise ValueError(f"`overlap` ({overlap}) must be smaller than `tile` ({tile})")
     if tile % multiple:
-        raise ValueError(f"`tile` ({tile}) must be a multiple of `multiple` ({multiple})")
+        raise ValueError(f"`tile` ({tile} px, inference.tile_px) must be a multiple of {multiple} px, the sizes the network takes")
 
     padded = _pad(image, multiple)
     height, width = padded.shape[1:]
