@@ -55,7 +55,6 @@ class ResUNet(nn.Module):
         if depth < 1 or base_channels < 1:
             raise ValueError(f"`depth` and `base_channels` must be >= 1, got {depth} and {base_channels}")
         widths = [base_channels * 2**i for i in range(depth + 1)]
-        self.depth = depth
         self.size_multiple = 2**depth  # input height and width must be multiples of it
         self.stem = ResidualBlock(in_channels, widths[0])
         self.down = nn.ModuleList(ResidualBlock(widths[i], widths[i + 1]) for i in range(depth))
