@@ -10,7 +10,7 @@ from atomscope.geometry.triangulate import triangulate
 from atomscope.structures._periodic import pair_distances
 from atomscope.structures._sheet import sheet_sites
 from atomscope.structures.crystals import graphene_sheet
-from atomscope.structures.defects import graphene_bicrystal, graphene_defects
+from atomscope.structures.defects import _place, _pristine_atoms, graphene_bicrystal, graphene_defects
 
 
 def periodic_ring_sizes(sites: pd.DataFrame, cell) -> np.ndarray:
@@ -86,6 +86,24 @@ def test_defects_keep_their_distance_and_too_many_fail_naming_the_type():
         graphene_defects(graphene_sheet((20.0, 20.0)), {"pentagon": 1}, rng=0)
     with pytest.raises(ValueError, match="nitrogen"):
         graphene_defects(graphene_sheet((20.0, 20.0)), {"nitrogen": -1}, rng=0)
+
+
+def test_a_jammed_random_placement_is_tried_again():
+    """14 N at >= 5 Å in a 20 Å cell is near the packing limit: seed 16's first random placement
+    leaves no site for the last ones, and a later attempt fits all 14 (a preset's rare crowded
+    draw used to stop the whole structures job)."""
+    sheet = graphene_sheet((20.0, 20.0))
+    rng = np.random.default_rng(16)
+    _, placed, jammed = _place(sheet, {"nitrogen": 14}, _pristine_atoms(sheet), [], np.array([]), 5.0, rng)
+    assert jammed is not None and len(placed) < 14
+    sheet, records = graphene_defects(sheet, {"nitrogen": 14}, rng=16, min_separation=5.0)
+    xy = np.array([[r["x"], r["y"]] for r in records])
+    d = xy[:, None] - xy[None]
+    d -= sheet.box * np.round(d / sheet.box)
+    assert len(records) == 14 and np.hypot(d[..., 0], d[..., 1])[np.triu_indices(14, 1)].min() >= 5.0
+    assert (sheet.elements == "N").sum() == 14
+    with pytest.raises(ValueError, match="20 random placements tried"):
+        graphene_defects(graphene_sheet((20.0, 20.0)), {"nitrogen": 14}, rng=0, min_separation=5.0)
 
 
 def test_grain_boundary_closes_with_pentagon_heptagon_pairs():

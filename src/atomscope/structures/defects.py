@@ -179,23 +179,39 @@ def graphene_defects(
     if not any(counts.values()):
         return sheet, []
     pristine = _pristine_atoms(sheet)
+    lines = np.array([d["x"] for d in existing if d["type"] == "grain_boundary"])
+    for _ in range(_PLACEMENT_ATTEMPTS):
+        graph, placed, jammed = _place(sheet, counts, pristine, existing, lines, min_separation, rng)
+        if jammed is None:
+            return relax_sheet(graph.sheet()), placed
+    name, k = jammed
+    raise ValueError(
+        f"`{name}`: no pristine site left for defect {k + 1} of {counts[name]} at >= {min_separation:g} Å from the other "
+        f"defects in the {sheet.box[0]:.1f} x {sheet.box[1]:.1f} Å cell ({_PLACEMENT_ATTEMPTS} random placements tried); "
+        "lower the count or `min_separation`, or enlarge the cell"
+    )
+
+
+#: Random placements of a sheet's defects tried before giving up: one at random can jam (leave
+#: no free site for the last defects) where another fits them all, near the packing limit.
+_PLACEMENT_ATTEMPTS = 20
+
+
+def _place(sheet, counts, pristine, existing, lines, min_separation, rng):
+    """One random sequential placement: the edited graph, the defects placed, and (type, index)
+    of the defect that found no free site (None when all fit)."""
     graph = _Graph(sheet)
     placed: list[dict] = []
-    lines = np.array([d["x"] for d in existing if d["type"] == "grain_boundary"])
     points = [(d["x"], d["y"]) for d in existing if d["type"] != "grain_boundary"]
     for name, site in GRAPHENE_DEFECTS.items():
         for k in range(int(counts.get(name, 0))):
             where, atoms = _free_site(sheet, site, pristine, np.array(points).reshape(-1, 2), lines, min_separation, rng)
             if where is None:
-                raise ValueError(
-                    f"`{name}`: no pristine site left for defect {k + 1} of {counts[name]} at >= {min_separation:g} Å "
-                    f"from the other defects in the {sheet.box[0]:.1f} x {sheet.box[1]:.1f} Å cell; lower the count or "
-                    "`min_separation`, or enlarge the cell"
-                )
+                return graph, placed, (name, k)
             _edit(graph, sheet, name, atoms, rng)
             points.append(tuple(where))
             placed.append(_record(name, *where))
-    return relax_sheet(graph.sheet()), placed
+    return graph, placed, None
 
 
 def _record(kind: str, x: float, y: float) -> dict:
