@@ -4,6 +4,7 @@ import copy
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from snakemake.utils import validate
@@ -189,6 +190,20 @@ def test_artefacts_are_drawn_recorded_and_deterministic(mos2_stem):
     assert table_a["illumination_angle"].nunique() == 2 and table_a["scan_drift_angle"].nunique() == 2
     _, _, (c, _) = _tmd_shard(config, seed=4, n=2)
     assert not np.array_equal(a["images"], c["images"])
+
+
+def test_a_dose_series_shares_every_other_draw(mos2_stem):
+    """Shards at two fixed doses: the same structures under the same microscope per image (the
+    noise of image 0, whose draw count grows with the dose, used to shift image 1's parameters)."""
+    config = {**mos2_stem, "sampling": [0.1, 0.14], "defocus": [-30.0, 30.0], "artefacts": {"scan_jitter": [0.0, 0.4], "offset": [0.0, 1.0]}}
+    _, _, (low, table_low) = _tmd_shard({**config, "dose": 1e3}, seed=2, n=3)
+    _, _, (high, table_high) = _tmd_shard({**config, "dose": 1e5}, seed=2, n=3)
+    assert (table_low["dose"] == 1e3).all() and (table_high["dose"] == 1e5).all()
+    pd.testing.assert_frame_equal(table_low.drop(columns="dose"), table_high.drop(columns="dose"))
+    assert table_low["sampling"].nunique() == 3
+    np.testing.assert_array_equal(low["targets"], high["targets"])
+    # the counts scale with the dose: 100 x the mean counts, to within the low dose's shot noise
+    np.testing.assert_allclose(high["images"].mean(axis=(1, 2, 3)), 100 * low["images"].mean(axis=(1, 2, 3)), rtol=0.05)
 
 
 def test_stem_multislice_shard_runs_through_abtem(mos2_stem):

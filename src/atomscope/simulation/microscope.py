@@ -13,7 +13,8 @@ N configurations' images; labels always come from configuration 0.
 
 Every parameter is drawn per image from the shard's ``rng``, in a fixed order: a config
 value that is a number, or a range [lo, lo], is a constant and draws nothing, so fixing one
-parameter leaves the draws of all others as they were. Ranges are uniform, the dose is
+parameter leaves the draws of all others as they were (a shard draws every image's parameters
+before it simulates any, so the noise does not shift them either). Ranges are uniform, the dose is
 log-uniform; the azimuths of astigmatism [0, pi), illumination ramp and scan drift
 [0, 2 pi) are drawn only when their magnitude is non-zero.
 
@@ -352,8 +353,11 @@ def simulate_shard(
     """
     config = _check_config(config)
     images, targets, rows = [], [], []
-    for model in models.itertuples(index=False):
-        params = draw_microscope(config, rng)
+    # every image's microscope first, the noise after: the Poisson draws (whose count depends on
+    # the dose) never shift a later image's parameters, so shards that differ in one fixed
+    # parameter (a dose series) share every other draw
+    drawn = [draw_microscope(config, rng) for _ in range(len(models))]
+    for model, params in zip(models.itertuples(index=False), drawn):
         model_sites = sites[sites["model"] == model.model]
         image, target, sampling = simulate_model(model_sites, (model.cell_x, model.cell_y), params, config, rng=rng)
         images.append(image)
