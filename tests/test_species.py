@@ -74,6 +74,24 @@ def test_a_tiny_classes_head_learns_two_classes_of_spots():
     assert np.mean((guess["species"] == "A").to_numpy() == is_a) < 0.8
 
 
+def test_species_weights_weigh_the_pixels_of_a_rare_class():
+    """Cross-entropy with {B: 4}: the weighted mean over pixels, 4 for B's, 1 for the rest."""
+    torch.manual_seed(0)
+    target = torch.zeros(1, 4, 8, 8)
+    target[0, 2, 1, 1], target[0, 3, 5, 5], target[0, 3, 6, 2] = 1.0, 1.0, 1.0  # one A pixel, two B
+    prediction = torch.randn(1, 5, 8, 8)
+    labels = class_labels(target[:, 2:])
+    per_pixel = torch.nn.functional.cross_entropy(prediction[:, 2:], labels, reduction="none")[0]
+    mse = torch.nn.functional.mse_loss(prediction[:, :2], target[:, :2])
+    weight = torch.where(labels[0] == 2, 4.0, 1.0)
+    expected = mse + 0.5 * (per_pixel * weight).sum() / weight.sum()
+    torch.testing.assert_close(head_loss(NAMES, class_weight=0.5, species_weights={"B": 4.0})(prediction, target), expected)
+    unweighted = mse + 0.5 * per_pixel.mean()
+    torch.testing.assert_close(head_loss(NAMES, class_weight=0.5)(prediction, target), unweighted)
+    with pytest.raises(ValueError, match=r"species_weights names \['Si'\]"):
+        head_loss(NAMES, class_weight=0.5, species_weights={"Si": 7.0})
+
+
 def test_empty_sites_are_the_peaks_of_the_vacancy_map():
     probs = np.zeros((3, 40, 40), np.float32)
     probs[0] = 1.0

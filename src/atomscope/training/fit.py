@@ -179,7 +179,7 @@ def fit(
         checkpoint_every=config["checkpoint_every"],
         world=world,
         run_key=config_hash({"training": config, "data": data_config, "shards": [Path(p).name for p in index.paths]}),
-        loss_fn=head_loss(target_names, config["class_weight"]),
+        loss_fn=head_loss(target_names, config["class_weight"], config["species_weights"]),
     )
     kind = config["architecture"]["kind"]
     spec = ModelSpec(
