@@ -140,6 +140,28 @@ def test_inference_gives_atoms_their_species_and_finds_vacancies():
     assert tables["bonds"][["i", "j"]].to_numpy().max() <= 2
 
 
+def test_a_column_marked_by_both_heads_is_one_site_the_classes_head_decides():
+    """A dim column with an atoms peak and a vacancy peak 0.2 Å apart is one site: the vacancy
+    where the classes head calls it empty (p_vacancy > p_S at the atom), the atom where it does not."""
+    from atomscope.inference.predict import detect_sites
+
+    s, shape = 0.1, (80, 90)
+    mo, dim = np.array([[2.0, 2.0], [5.0, 2.0]]), np.array([[3.5, 4.0]])
+    names = ["atoms", "centres", "species:background", "species:Mo", "species:S", "species:vacancy"]
+    classes = ["background", "Mo", "S", "vacancy"]
+    atoms = gaussian_heatmap(np.vstack([mo, dim]), shape, s)
+    found = {}
+    for called, (s_logit, vacancy_logit) in {"S": (6.0, 5.0), "vacancy": (5.0, 6.0)}.items():
+        logits = np.stack([
+            np.full(shape, 2.0), 6 * gaussian_heatmap(mo, shape, s),
+            s_logit * gaussian_heatmap(dim, shape, s), vacancy_logit * gaussian_heatmap(dim + [0.2, 0.0], shape, s),
+        ])
+        maps = np.concatenate([atoms[None], np.zeros((1, *shape), np.float32), softmax(logits)])
+        sites = detect_sites(maps, target_names=names, model_sampling=s, image_sampling=s, threshold=0.4, min_distance=0.7, classes=(slice(2, 6), classes))
+        found[called] = sorted(sites.loc[sites["kind"] != "centre", "species"])
+    assert found == {"S": ["Mo", "Mo", "S"], "vacancy": ["Mo", "Mo", "vacancy"]}
+
+
 def test_species_counts_carry_binomial_errors_and_minorities_their_positions():
     from atomscope.report import minority_sites, species_counts, species_figure
 

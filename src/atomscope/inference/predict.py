@@ -10,6 +10,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import torch
+from scipy.spatial import cKDTree
 
 from atomscope._shared.normalisation import normalise
 from atomscope._shared.validation import check_positive
@@ -233,7 +234,29 @@ def _with_species(
     empty = empty_sites(probs, classes, model_sampling, min_distance=min_distance)
     x, y = empty["x_px"].to_numpy(float) * model_sampling, empty["y_px"].to_numpy(float) * model_sampling
     vacancies = empty.drop(columns=["x_px", "y_px"]).assign(kind="vacancy", x_px=x / image_sampling, y_px=y / image_sampling, x=x, y=y)
-    return pd.concat([sites, vacancies[sites.columns]], ignore_index=True) if len(vacancies) else sites
+    if not len(vacancies):
+        return sites
+    sites, vacancies = _one_site_per_column(sites, vacancies, min_distance)
+    return pd.concat([sites, vacancies[sites.columns]], ignore_index=True)
+
+
+def _one_site_per_column(sites: pd.DataFrame, vacancies: pd.DataFrame, min_distance: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A vacancy closer than ``min_distance`` [Å] to an atom is the same column (a dim one the
+    atoms head marks and the classes head calls empty): keep the vacancy where the atom's own
+    vacancy probability beats that of its atom class, else the atom."""
+    atoms = np.flatnonzero((sites["kind"] == "atom").to_numpy())
+    if not len(atoms):
+        return sites, vacancies
+    distance, nearest = cKDTree(sites.loc[atoms, ["x", "y"]].to_numpy()).query(vacancies[["x", "y"]].to_numpy())
+    shared = distance < min_distance
+    if not shared.any():
+        return sites, vacancies
+    rows = atoms[nearest[shared]]
+    own = sites.loc[rows].apply(lambda site: site[f"p_{site['species']}"], axis=1).to_numpy(float)
+    empty = sites.loc[rows, "p_vacancy"].to_numpy(float) > own
+    keep_vacancy = ~shared
+    keep_vacancy[np.flatnonzero(shared)[empty]] = True
+    return sites.drop(index=rows[empty]).reset_index(drop=True), vacancies[keep_vacancy]
 
 
 def analyse_micrograph(
