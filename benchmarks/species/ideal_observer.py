@@ -2,19 +2,21 @@
 
 An ideal observer classifies every true column of a fixed-dose test set (the folders of
 ``run.py``) by its posterior: it knows each column's position, the species of every other
-column, the microscope (probe, scan jitter and drift, pedestal, illumination), the class
-frequencies of the set, and it reads the shot-noise counts before the detector blur. Each of
+column and each column's sublattice, the microscope (probe, scan jitter and drift, pedestal,
+illumination), the class frequencies of the set, and it reads the shot-noise counts before the
+detector blur. Each of
 these only helps, so its F1 bounds from above what a network, which knows none of them, can
 reach on the same physics; where the bound is below a bar, no model can meet the bar.
 
 For the convolution approximation (:func:`atomscope.simulation.stem.stem_convolution`) the
 image is linear in the columns' Z^n weights: a column of class h instead of its true class
 changes the expected image by (W_h - W_true) x cross-section x the probe intensity centred on
-the column. The observer compares the Poisson log-likelihood of the counts under every class of
-the material (the classes of the set's columns) plus the log prior, and takes the largest. The
-counts are fresh Poisson draws of the expected image (``DRAWS`` per image): the noise, not the
-structures, is what the bound is about. Scores as ``run.py``'s (:func:`atomscope.labels.species_scores`,
-1 Å border), pooled per material.
+the column. The observer turns the Poisson log-likelihood of the counts under every class of
+the column's sublattice (the classes of the set's columns there), plus the log prior, into a
+posterior. The counts are fresh Poisson draws of the expected image (``DRAWS`` per image): the
+noise, not the structures, is what the bound is about. Per class, the F1 of calling it where its
+posterior passes a threshold, at the best threshold, over the columns 1 Å or more inside the
+edge (``run.py``'s border), pooled per material and over the draws.
 
     python benchmarks/species/ideal_observer.py PRESET SET [SET ...] > table.md
 
@@ -33,35 +35,35 @@ import numpy as np
 import pandas as pd
 import yaml
 from scipy import ndimage
+from ase.data import atomic_numbers
 from scipy.spatial import cKDTree
 
 from atomscope.config import defaults
 from atomscope.io import ImageGrid, read_table
 from atomscope.labels import projected_columns, sites_in_view
 from atomscope.simulation.lens import Lens
-from atomscope.simulation.noise import line_jitter, linear_gradient, scan_drift
 from atomscope.simulation.hrtem import fast_gpts
+from atomscope.simulation.noise import line_jitter, linear_gradient, scan_drift
 from atomscope.simulation.stem import probe_intensity, scan_positions, stem_convolution
 from atomscope.structures.sites import sites_to_atoms
 
-
 BORDER, DRAWS, SUPPORT = 1.0, 8, 1e-4
 _ELEMENT = re.compile(r"([A-Z][a-z]?)(\d*)")
-_Z = {"C": 6, "N": 7, "Si": 14, "S": 16, "Fe": 26, "Se": 34, "Mo": 42, "Te": 52, "W": 74}
 _METALS, _CHALCOGENS = {"Mo", "W", "Fe"}, {"S", "Se", "Te"}
 
 
 def _elements(name: str) -> list[tuple[str, int]]:
-    """(element, count) of a column class ("SSe" -> [("S", 1), ("Se", 1)])."""
+    """(element, count) of a column class, the inverse of :func:`atomscope.structures.crystals.column_class`
+    ("SSe" -> [("S", 1), ("Se", 1)])."""
     parts = _ELEMENT.findall(name)
-    if "".join(e + n for e, n in parts) != name or any(e not in _Z for e, _ in parts):
+    if "".join(e + n for e, n in parts) != name or any(e not in atomic_numbers for e, _ in parts):
         raise ValueError(f"cannot read the elements of column class {name!r}")
     return [(e, int(n or 1)) for e, n in parts]
 
 
-def class_weight(name: str, exponent: float) -> float:
+def column_weight(name: str, exponent: float) -> float:
     """Sum of Z^n over the atoms of a column class ("S2" -> 2 x 16^n, "vacancy" -> 0)."""
-    return 0.0 if name == "vacancy" else sum(n * _Z[e] ** exponent for e, n in _elements(name))
+    return 0.0 if name == "vacancy" else sum(n * atomic_numbers[e] ** exponent for e, n in _elements(name))
 
 
 def sublattices(columns: pd.DataFrame) -> np.ndarray:
@@ -80,9 +82,9 @@ def sublattices(columns: pd.DataFrame) -> np.ndarray:
     return labels
 
 
-def observe_image(sites, cell, params, stem, priors, rng) -> pd.DataFrame:
-    """Posterior of every class of its sublattice (columns ``p_<class>``, per draw) for each true
-    column farther than ``BORDER`` inside the edge of one image."""
+def observe_image(sites, columns, cell, params, stem, priors, rng) -> pd.DataFrame:
+    """Posterior of every class of its sublattice (columns ``p_<class>``, per draw) for each of
+    the true ``columns`` (with their ``sublattice``) farther than ``BORDER`` inside the edge of one image."""
     size = stem["image_size_px"]
     sampling = float(params["sampling"])
     drift = scan_drift(size, drift=params["scan_drift"], angle=params["scan_drift_angle"])
@@ -105,20 +107,16 @@ def observe_image(sites, cell, params, stem, priors, rng) -> pd.DataFrame:
     step = np.array(cell) / np.array(gpts)
     psf = probe_intensity(lens, tuple(cell), gpts) * stem["cross_section"]
     grid = ImageGrid((size, size), sampling)
-    columns = true_columns(sites, cell, grid)
-    columns["sublattice"] = sublattices(columns)
     rows = []
     for column in columns[np.asarray(grid.contains(columns["x"], columns["y"], margin=BORDER), bool)].itertuples():
         coords = [(positions[..., 0] - column.x) / step[0], (positions[..., 1] - column.y) / step[1]]
         unit = ndimage.map_coordinates(psf, coords, order=3, mode="grid-wrap") * gain * scale
         near = unit > SUPPORT * unit.max()
         e0, u, n = np.clip(expected[near], 1e-12, None), unit[near], counts[:, near]
-        true_weight = class_weight(column.species_class, stem["exponent"])
         hypotheses = priors[column.sublattice]
+        change = {h: column_weight(h, stem["exponent"]) - column_weight(column.species_class, stem["exponent"]) for h in hypotheses}
         loglik = np.stack([
-            (n * np.log(np.clip(e0 + (class_weight(h, stem["exponent"]) - true_weight) * u, 1e-12, None) / e0)).sum(axis=1)
-            - (class_weight(h, stem["exponent"]) - true_weight) * u.sum()
-            + np.log(prior)
+            (n * np.log(np.clip(e0 + change[h] * u, 1e-12, None) / e0)).sum(axis=1) - change[h] * u.sum() + np.log(prior)
             for h, prior in hypotheses.items()
         ])
         posterior = np.exp(loglik - loglik.max(axis=0))
@@ -165,7 +163,8 @@ def score_set(folder: Path, simulation: dict, rng) -> pd.DataFrame:
     for model in params.index:
         material = models.at[model, "material"]
         cell = (models.at[model, "cell_x"], models.at[model, "cell_y"])
-        observed.append(observe_image(sites[sites["model"] == model], cell, params.loc[model], stem, priors[material], rng).assign(material=material))
+        own = sites[sites["model"] == model]
+        observed.append(observe_image(own, views[model], cell, params.loc[model], stem, priors[material], rng).assign(material=material))
     observed = pd.concat(observed, ignore_index=True)
     rows = []
     for (material, name), group in observed.groupby(["material", "species_class"]):
