@@ -32,9 +32,8 @@ from atomscope.nets import load_model
 MIN_SHARE = 0.05  # images with at least this share of non-monolayer pixels enter the per-image mean
 
 
-def score_set(folder: Path, model: str) -> dict:
+def score_set(folder: Path, model: str, spec, net) -> dict:
     """Pooled and per-image IoU, precision and recall of the non-monolayer pixels of one set."""
-    spec, net = load_model(model)
     head = map_names(spec).index(MONOLAYER)
     with h5py.File(folder / "results/simulations/test/0.h5", "r") as f:
         images, sampling, targets = f["images"][:, 0].astype(np.float32), f["sampling"][:], f["targets"][:]
@@ -61,7 +60,10 @@ def main() -> None:
     split = sys.argv.index("--")
     models, sets = sys.argv[1:split], [Path(p) for p in sys.argv[split + 1 :]]
     torch.set_num_threads(2)
-    rows = [score_set(folder, model) for model in models for folder in sets]
+    rows = []
+    for model in models:
+        spec, net = load_model(model)  # once per model, not once per set
+        rows += [score_set(folder, model, spec, net) for folder in sets]
     print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3f"))
 
 
