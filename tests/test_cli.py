@@ -70,7 +70,7 @@ def test_analyse_measures_the_pixel_size_from_the_lattice(tmp_path, model):
     from test_inference_calibration import honeycomb_image
 
     np.save(tmp_path / "graphene.npy", honeycomb_image(0.11))
-    assert main(["analyse", str(tmp_path / "graphene.npy"), "--model", str(model), "--pixel-size", "auto:graphene", "--tile-px", "64"]) == 0
+    assert main(["analyse", str(tmp_path / "graphene.npy"), "--model", str(model), "--pixel-size", "auto:graphene", "--tile-px", "64", "--overlap-px", "16"]) == 0
     record = read_table_meta(tmp_path / "graphene_atomscope" / "sites.parquet")["config"]["pixel_size"]
     assert record["source"] == "lattice" and record["value"] == pytest.approx(0.11, rel=0.005) and 0 < record["uncertainty"] < 0.001
 
@@ -107,7 +107,7 @@ def test_models_lists_the_shipped_ones_and_analyse_uses_the_default(tmp_path, mo
     assert lines[1].startswith("carbon_stem: ") and "heads atoms, centres" in lines[1]
     image = gaussian_heatmap(np.random.default_rng(0).uniform(1, 11, (40, 2)), (128, 128), 0.1) + 0.1
     np.save(tmp_path / "img.npy", image)
-    assert main(["analyse", str(tmp_path / "img.npy"), "--pixel-size", "0.1", "--tile-px", "64"]) == 0
+    assert main(["analyse", str(tmp_path / "img.npy"), "--pixel-size", "0.1", "--tile-px", "64", "--overlap-px", "16"]) == 0
     meta = read_table_meta(tmp_path / "img_atomscope" / "sites.parquet")
     assert meta["config"]["model"] == str(shipped / "carbon_hrtem.safetensors")
     assert (tmp_path / "img_atomscope" / "overlay.png").stat().st_size > 10_000
@@ -150,7 +150,7 @@ BAD_INPUTS = {
 def test_each_bad_input_is_one_line_naming_the_file_with_exit_2_and_no_output(tmp_path, model, capsys, case):
     name, make, extra, message = BAD_INPUTS[case]
     path = _write(tmp_path / name, make)
-    assert main(["analyse", str(path), "--model", str(model), "--tile-px", "64", *extra]) == 2
+    assert main(["analyse", str(path), "--model", str(model), "--tile-px", "64", "--overlap-px", "16", *extra]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert re.match(rf"atomscope: error: {re.escape(str(path))}: {message}", err), err
@@ -178,7 +178,7 @@ def test_several_files_and_a_pattern_each_get_a_folder_and_one_failure_stops_no_
         np.save(tmp_path / f"good{k}.npy", _image(k))
     np.save(tmp_path / "good_small.npy", _image()[:16, :16])
     pattern, nothing = str(tmp_path / "good*.npy"), str(tmp_path / "*.dm4")
-    code = main(["analyse", pattern, nothing, "--model", str(model), "--pixel-size", "0.1", "--tile-px", "64", "--out", str(tmp_path / "out"),
+    code = main(["analyse", pattern, nothing, "--model", str(model), "--pixel-size", "0.1", "--tile-px", "64", "--overlap-px", "16", "--out", str(tmp_path / "out"),
                  "--format", "csv,extxyz"])
     assert code == 2
     lines = capsys.readouterr().err.splitlines()
@@ -205,7 +205,7 @@ def test_all_files_analysed_exit_0_and_a_bug_in_one_exits_1_after_the_others(tmp
 
     for k in range(3):
         np.save(tmp_path / f"{k}.npy", _image(k))
-    args = ["analyse", *(str(tmp_path / f"{k}.npy") for k in range(3)), "--model", str(model), "--pixel-size", "0.1", "--tile-px", "64"]
+    args = ["analyse", *(str(tmp_path / f"{k}.npy") for k in range(3)), "--model", str(model), "--pixel-size", "0.1", "--tile-px", "64", "--overlap-px", "16"]
     assert main(args) == 0 and all((tmp_path / f"{k}_atomscope" / "sites.parquet").exists() for k in range(3))
     analyse_file = cli.analyse_file
 

@@ -97,8 +97,8 @@ def predict_passes(
     spec: ModelSpec,
     *,
     device: torch.device,
-    tile_px: int = 256,
-    overlap_px: int = 32,
+    tile_px: int = 512,
+    overlap_px: int = 128,
     augment: bool = False,
 ) -> tuple[np.ndarray, Iterator[np.ndarray]]:
     """The preprocessed image (C, H', W') of one frame (H, W), or of one co-registered focal

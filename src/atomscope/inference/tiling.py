@@ -69,7 +69,7 @@ def predict_tiled(
     batch_size = check_int(batch_size, "batch_size", 1)
     multiple = check_int(multiple, "multiple", 1)
     if overlap >= tile:
-        raise ValueError(f"`overlap` ({overlap}) must be smaller than `tile` ({tile})")
+        raise ValueError(f"`overlap` ({overlap} px, inference.overlap_px or --overlap-px) must be smaller than `tile` ({tile} px, inference.tile_px or --tile-px)")
     if tile % multiple:
         raise ValueError(f"`tile` ({tile} px, inference.tile_px) must be a multiple of {multiple} px, the sizes the network takes")
 
