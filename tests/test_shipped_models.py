@@ -74,15 +74,14 @@ def test_default_tiles_leave_no_seams_in_the_monolayer_map(shared_data):
     The 99.9th percentile of the difference is 0.049 with the defaults (512 px tiles, 128 px
     overlap) and 0.111 with the former 256 px tiles and 32 px overlap."""
     import torch
-    from atomscope._shared.normalisation import normalise
     from atomscope.config import defaults
-    from atomscope.inference.predict import map_names, symmetric_forward
+    from atomscope.inference.predict import map_names, preprocess, symmetric_forward
     from atomscope.inference.readers import read_micrograph
     from atomscope.inference.tiling import predict_tiled
 
     spec, net = load_model(shipped("carbon_hrtem"))
     frame = read_micrograph(shared_data / "graphene_hrtem_defect.tif", pixel_size=spec.pixel_size).frames[0]
-    image = normalise(np.tile(frame, (2, 2))[None], spec.normalisation)
+    image = preprocess(np.tile(frame, (2, 2)), spec.pixel_size, spec)
     forward = symmetric_forward(net, torch.device("cpu"), False, 0)
     whole = forward(image[None])[0]
     inference = defaults("inference")

@@ -28,16 +28,20 @@ import numpy as np
 import pandas as pd
 import torch
 
-from atomscope._shared.normalisation import normalise
-from atomscope.inference.predict import map_names, symmetric_forward
+from atomscope.inference.predict import map_names, preprocess, symmetric_forward
 from atomscope.inference.readers import read_micrograph
 from atomscope.inference.tiling import predict_tiled
-from atomscope.io import rescale_to_sampling
 from atomscope.nets import load_model
 
 DISTANCES = (0, 8, 16, 24, 32, 48, 64, 80, 96)  # [px] from the part's edge
 SETTINGS = ((256, 32), (256, 64), (256, 96), (384, 96), (512, 128))  # (tile_px, overlap_px)
 SIMULATED = 16  # images of the set used for the spoiled distance
+
+
+def network_input(frame: np.ndarray, sampling: float, spec, multiple: int) -> np.ndarray:
+    """Inference's input of ``frame`` at ``sampling`` [Å/px], cut to sides the network takes whole."""
+    x = preprocess(frame, sampling, spec)
+    return x[:, : x.shape[1] // multiple * multiple, : x.shape[2] // multiple * multiple]
 
 
 def spoiled(folder: Path, spec, forward, multiple: int) -> pd.DataFrame:
@@ -46,15 +50,15 @@ def spoiled(folder: Path, spec, forward, multiple: int) -> pd.DataFrame:
         images, sampling = f["images"][:SIMULATED, 0].astype(np.float32), f["sampling"][:SIMULATED]
     diffs = []
     for image, s in zip(images, sampling):
-        x = normalise(rescale_to_sampling(image, float(s), spec.pixel_size)[None], spec.normalisation)
-        h, w = (np.array(x.shape[1:]) // multiple) * multiple
-        whole = forward(x[None, :, :h, :w])[0]
-        part_w = w // 2 // multiple * multiple
-        part = forward(x[None, :, :h, :part_w])[0]
+        x = network_input(image, float(s), spec, multiple)
+        whole = forward(x[None])[0]
+        part_w = x.shape[2] // 2 // multiple * multiple
+        part = forward(x[None, :, :, :part_w])[0]
         diffs.append(np.abs(part - whole[:, :, :part_w]).mean(axis=1)[:, ::-1])  # (K, distance from the edge)
     shortest = min(d.shape[1] for d in diffs)
-    mean = np.mean([d[:, :shortest] for d in diffs], axis=0)
-    return pd.DataFrame({"distance [px]": [d for d in DISTANCES if d < shortest]} | {name: mean[k, [d for d in DISTANCES if d < shortest]] for k, name in enumerate(map_names(spec))})
+    distances = [d for d in DISTANCES if d < shortest]
+    mean = np.mean([d[:, distances] for d in diffs], axis=0)
+    return pd.DataFrame({"distance [px]": distances} | dict(zip(map_names(spec), mean)))
 
 
 def tiled_against_whole(paths: list[Path], spec, forward, multiple: int) -> pd.DataFrame:
@@ -64,9 +68,7 @@ def tiled_against_whole(paths: list[Path], spec, forward, multiple: int) -> pd.D
     seconds = dict.fromkeys(SETTINGS, 0.0)
     for path in paths:
         micrograph = read_micrograph(path, pixel_size="auto:graphene")
-        frame, sampling = micrograph.frames[0], micrograph.sampling
-        x = normalise(rescale_to_sampling(frame, sampling, spec.pixel_size)[None], spec.normalisation)
-        x = x[:, : x.shape[1] // multiple * multiple, : x.shape[2] // multiple * multiple]
+        x = network_input(micrograph.frames[0], micrograph.sampling, spec, multiple)
         whole = forward(x[None])[0]
         for tile, overlap in SETTINGS:
             start = time.perf_counter()

@@ -37,6 +37,7 @@ __all__ = [
     "maps_attrs",
     "predict_maps",
     "predict_passes",
+    "preprocess",
     "site_species",
 ]
 
@@ -107,11 +108,18 @@ def predict_passes(
     symmetry of the square (:data:`~atomscope.inference.uncertainty.SYMMETRIES`), each turned
     back onto the image. The passes are computed as they are drawn, so memory holds one at a
     time. A classes head's channels hold logits (:func:`class_probabilities` turns them)."""
-    channels = frame[None] if frame.ndim == 2 else frame
-    image = normalise(np.stack([rescale_to_sampling(c, sampling, spec.pixel_size) for c in channels]), spec.normalisation)
+    image = preprocess(frame, sampling, spec)
     forwards = each_symmetry(net, device) if augment else [symmetric_forward(net, device, False, 0)]
     multiple = getattr(net, "size_multiple", 1)  # the project's networks say which sizes they take; another module, any
     return image, (predict_tiled(image, forward, tile=tile_px, overlap=overlap_px, multiple=multiple) for forward in forwards)
+
+
+def preprocess(frame: np.ndarray, sampling: float, spec: ModelSpec) -> np.ndarray:
+    """The network's input (C, H', W') from one frame (H, W) or focal series (C, H, W) at
+    ``sampling`` [Å/px]: each channel rescaled to ``spec.pixel_size``, then normalised as
+    ``spec.normalisation`` says."""
+    channels = frame[None] if frame.ndim == 2 else frame
+    return normalise(np.stack([rescale_to_sampling(c, sampling, spec.pixel_size) for c in channels]), spec.normalisation)
 
 
 def class_probabilities(maps: np.ndarray, spec: ModelSpec, elements: Sequence[str] | None = None) -> np.ndarray:
