@@ -81,6 +81,15 @@ def test_a_pixel_size_that_is_neither_number_nor_auto_is_a_usage_error(tmp_path,
     assert exit_.value.code == 2 and "'0,11': write a positive number of Å/px" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value", ["0", "1.5"])
+def test_a_monolayer_threshold_that_is_no_probability_exits_2(tmp_path, model, capsys, value):
+    np.save(tmp_path / "raw.npy", np.random.default_rng(0).random((64, 64)))
+    with pytest.raises(SystemExit) as exit_:
+        main(["analyse", str(tmp_path / "raw.npy"), "--model", str(model), "--pixel-size", "0.1", "--monolayer-threshold", value])
+    assert exit_.value.code == 2 and f"{value} is not strictly between 0 and 1" in capsys.readouterr().err
+    assert not (tmp_path / "raw_atomscope").exists()
+
+
 def test_elements_that_are_no_symbols_or_that_the_model_cannot_class_exit_2(tmp_path, model, capsys):
     np.save(tmp_path / "raw.npy", np.random.default_rng(0).random((64, 64)))
     with pytest.raises(SystemExit) as exit_:

@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from atomscope.inference.predict import detect_sites, site_species
+from atomscope.inference.predict import detect_sites, monolayer_mask, recorded_monolayer, site_species
 from atomscope.io import rescale_to_sampling
 from atomscope.io import Head, HeadClass, InputChannel, ModelSpec
 from atomscope.labels import find_peaks
@@ -41,9 +41,41 @@ def test_sites_in_a_monolayer_region_are_marked_from_the_monolayer_head():
     monolayer = np.zeros((150, 150), dtype=np.float32)
     monolayer[:, :80] = 1.0
     maps = np.stack([gaussian_heatmap(POSITIONS[:2], (150, 150), 0.1), gaussian_heatmap(POSITIONS[2:], (150, 150), 0.1), monolayer])
-    sites = detect_sites(maps, target_names=["atoms", "centres", "monolayer"], model_sampling=0.1, image_sampling=0.1, threshold=0.5, min_distance=0.7)
+    sites = detect_sites(
+        maps, target_names=["atoms", "centres", "monolayer"], model_sampling=0.1, image_sampling=0.1, threshold=0.5, min_distance=0.7,
+        monolayer_threshold=0.5,
+    )
     assert sites.sort_values("x")["in_monolayer"].tolist() == [True, True, False]
     assert str(sites["in_monolayer"].dtype) == "boolean"
+
+
+@pytest.mark.parametrize("monolayer_threshold, inside", [(0.25, [True, True, True]), (0.5, [True, True, False]), (0.6, [False, False, False])])
+def test_the_monolayer_threshold_moves_which_sites_are_in_the_monolayer(monolayer_threshold, inside):
+    # p(monolayer) 0.55 where x < 8 Å (the sites at x = 3.21 and 7.77), 0.3 elsewhere (x = 10)
+    monolayer = np.full((150, 150), 0.3, dtype=np.float32)
+    monolayer[:, :80] = 0.55
+    maps = np.stack([gaussian_heatmap(POSITIONS[:2], (150, 150), 0.1), gaussian_heatmap(POSITIONS[2:], (150, 150), 0.1), monolayer])
+    names = ["atoms", "centres", "monolayer"]
+    sites = detect_sites(maps, target_names=names, model_sampling=0.1, image_sampling=0.1, threshold=0.5, min_distance=0.7, monolayer_threshold=monolayer_threshold)
+    assert sites.sort_values("x")["in_monolayer"].tolist() == inside
+    # the maps.h5 of that inference draws the same region for geometry and figures, frame by frame
+    attrs = {"target_names": names, "config": {"inference": {"monolayer_threshold": monolayer_threshold}}}
+    clean = maps.copy()
+    clean[2] = 0.9  # a second frame that is monolayer everywhere
+    region = recorded_monolayer(np.stack([maps, clean]), attrs)
+    assert region.shape == (2, 150, 150) and region[1].all()
+    assert region[0, :, :80].all() == inside[0] and region[0, :, 80:].any() == inside[2]
+
+
+def test_a_monolayer_head_without_a_threshold_is_refused_with_the_setting_to_give():
+    maps = np.zeros((3, 20, 20), dtype=np.float32)
+    names = ["atoms", "centres", "monolayer"]
+    for threshold in (None, 0.0, 1.0):
+        with pytest.raises(ValueError, match=r"monolayer_threshold: .* strictly between 0 and 1.*inference.monolayer_threshold, `atomscope analyse --monolayer-threshold`"):
+            monolayer_mask(maps, names, threshold)
+    assert monolayer_mask(maps[:2], names[:2], None) is None  # no head, no region, no threshold needed
+    with pytest.raises(ValueError, match=r"maps of /data/a.dm4: the file records no inference.monolayer_threshold .* rerun inference on the image"):
+        recorded_monolayer(maps[None], {"target_names": names, "config": {"inference": {}}, "source": "/data/a.dm4"})
 
 
 def test_site_species_labels_a_kind_only_when_its_head_stands_for_one_element():

@@ -16,6 +16,7 @@ import pytest
 
 from atomscope.cli import main as atomscope
 from atomscope.geometry import adjacent_ring_pairs, rings_away_from
+from atomscope.inference import recorded_monolayer
 from atomscope.io import ImageGrid, read_arrays, read_table
 from atomscope.labels import MONOLAYER, detection_scores
 from atomscope.nets import load_model, shipped_models
@@ -160,7 +161,7 @@ def test_contamination_masks_of_real_hrtem_are_reproduced(shared_data, tmp_path)
     for label in sorted((shared_data / "graphene_contamination").glob("*_LABEL.png")):
         result = analyse(tmp_path, label.with_name(label.name.replace("_LABEL", "")), "carbon_hrtem", "auto:graphene")
         image, model = (ImageGrid.from_attrs(result["attrs"][k]) for k in ("image_grid", "model_grid"))
-        predicted = ~image.take(result["maps"][0, result["attrs"]["target_names"].index(MONOLAYER)] >= 0.5, model)
+        predicted = ~image.take(recorded_monolayer(result["maps"][:1], result["attrs"])[0], model)
         truth = np.asarray(Image.open(label).convert("L")) > 127
         union = (predicted | truth).sum()
         ious.append((predicted & truth).sum() / union if union else 1.0)

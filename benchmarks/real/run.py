@@ -33,7 +33,8 @@ from atomscope.cli import main as atomscope  # noqa: E402
 from atomscope.config import defaults  # noqa: E402
 from atomscope.geometry import adjacent_ring_pairs, rings_away_from  # noqa: E402
 from atomscope.io import ImageGrid, read_arrays, read_table  # noqa: E402
-from atomscope.labels import MONOLAYER, detection_scores  # noqa: E402
+from atomscope.inference import recorded_monolayer  # noqa: E402
+from atomscope.labels import detection_scores  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1].parent / "shared" / "data"
@@ -79,10 +80,10 @@ def ring_stats(result: dict) -> dict:
 
 
 def monolayer_on_image(result: dict) -> np.ndarray:
-    """The monolayer head (>= 0.5) of frame 0 at each pixel of the input image."""
-    heads = result["attrs"]["target_names"]
+    """The monolayer of frame 0 (the head's map >= the recorded ``inference.monolayer_threshold``)
+    at each pixel of the input image."""
     image, model = (ImageGrid.from_attrs(result["attrs"][key]) for key in ("image_grid", "model_grid"))
-    return image.take(result["maps"][0, heads.index(MONOLAYER)] >= 0.5, model)
+    return image.take(recorded_monolayer(result["maps"][:1], result["attrs"])[0], model)
 
 
 def foreign_graphene(path: Path) -> tuple[np.ndarray, float, np.ndarray]:

@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     add = analyse.add_argument
     add("--threshold", type=float, default=inference["threshold"], help="smallest heat-map peak that counts (default %(default)s)")
     add("--min-distance", type=float, default=inference["min_distance"], help="smallest distance between sites [Å] (default %(default)s)")
+    add("--monolayer-threshold", type=_probability, default=inference["monolayer_threshold"],
+        help="models with a monolayer head: the monolayer is where its p(monolayer) is at least this; higher marks more as contamination (default %(default)s)")
     add("--tile-px", type=int, default=inference["tile_px"], help="tile side [px] (default %(default)s)")
     add("--overlap-px", type=int, default=inference["overlap_px"], help="tile overlap [px] (default %(default)s)")
     add("--elements", type=_elements, default=None, metavar="SYMBOLS",
@@ -153,6 +155,14 @@ def _elements(text: str) -> list[str]:
         return parse_elements(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _probability(text: str) -> float:
+    """``--monolayer-threshold``: a number strictly between 0 and 1."""
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not strictly between 0 and 1 (a probability the monolayer head's map is compared with)")
+    return value
 
 
 def expand_images(patterns: list[str]) -> tuple[list[Path], list[str]]:
@@ -238,20 +248,19 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     import matplotlib.pyplot as plt
 
     from atomscope.geometry import analyse_frames, local_maps
-    from atomscope.inference import analyse_micrograph, class_channels, drift_table, lattice_evidence, map_names, maps_attrs, read_micrograph
+    from atomscope.inference import analyse_micrograph, class_channels, drift_table, lattice_evidence, map_names, maps_attrs, monolayer_mask, read_micrograph
     from atomscope.io import ImageGrid, write_arrays, write_csv, write_extxyz, write_table
-    from atomscope.labels import MONOLAYER
     from atomscope.nets import pick_device
     from atomscope.report import minority_sites, network_maps_figure, overlay_figure, species_counts, species_figure, time_series_figure
 
     micrograph = read_micrograph(image, pixel_size=args.pixel_size, pixel_size_from="cli")
     inference = {
         "threshold": args.threshold, "min_distance": args.min_distance, "tile_px": args.tile_px, "overlap_px": args.overlap_px,
-        "augment": args.augment, "elements": args.elements,
+        "monolayer_threshold": args.monolayer_threshold, "augment": args.augment, "elements": args.elements,
     }
     images, maps, sites = analyse_micrograph(micrograph, spec, net, inference, device=pick_device())
     names = map_names(spec)
-    monolayer = maps[:, names.index(MONOLAYER)] >= 0.5 if MONOLAYER in names else None
+    monolayer = monolayer_mask(maps, names, args.monolayer_threshold)
     grid = ImageGrid(micrograph.frames.shape[1:], micrograph.sampling)
     options = geometry_options(args)
     tables = analyse_frames(sites, region=grid.region(), monolayer=monolayer, monolayer_sampling=spec.pixel_size, **options)

@@ -85,14 +85,14 @@ def triangulate(inputs: Mapping, outputs: Mapping, geometry: dict) -> None:
     """Bonds, angles, rings, adjacency, defects and the per-frame summary of the detected ``sites``;
     with a monolayer head in ``maps`` only the monolayer is analysed (Leist et al. 2022)."""
     from atomscope.geometry import FRAME_TABLES, analyse_frames
+    from atomscope.inference import recorded_monolayer
     from atomscope.labels import MONOLAYER
 
     sites = read_table(inputs["sites"])
     _, attrs = read_arrays(inputs["maps"], [])
     monolayer = None
     if MONOLAYER in attrs["target_names"]:
-        maps = read_arrays(inputs["maps"], ["maps"])[0]["maps"]
-        monolayer = maps[:, attrs["target_names"].index(MONOLAYER)] >= 0.5
+        monolayer = recorded_monolayer(read_arrays(inputs["maps"], ["maps"])[0]["maps"], attrs)
         log.info("monolayer head: %.1f %% of the field of view is monolayer", 100 * monolayer.mean())
     tables = analyse_frames(
         sites,
@@ -142,8 +142,7 @@ def plot_sample(inputs: Mapping, outputs: Mapping, report: dict) -> None:
     import matplotlib.pyplot as plt
 
     from atomscope.geometry import local_maps
-    from atomscope.inference import drift_table
-    from atomscope.labels import MONOLAYER
+    from atomscope.inference import drift_table, recorded_monolayer
     from atomscope.motifs import level_entropy
     from atomscope.report import (
         hierarchy_figure,
@@ -160,8 +159,8 @@ def plot_sample(inputs: Mapping, outputs: Mapping, report: dict) -> None:
 
     arrays, attrs = read_arrays(inputs["maps"], ["images", "maps"])
     image, sampling = arrays["images"][0, 0], ImageGrid.from_attrs(attrs["model_grid"]).sampling
-    heads = attrs["target_names"]
-    monolayer = arrays["maps"][0, heads.index(MONOLAYER)] >= 0.5 if MONOLAYER in heads else None
+    monolayer = recorded_monolayer(arrays["maps"][:1], attrs)
+    monolayer = None if monolayer is None else monolayer[0]  # the first frame's
     tables = {name: read_table(inputs[name]) for name in ("sites", "bonds", "angles", "rings", "defects", "summary", "motifs", "hierarchy")}
     first = {name: tables[name][tables[name]["frame"] == 0] for name in ("sites", "bonds", "rings", "defects", "motifs", "hierarchy")}
     sites = first["sites"].reset_index(drop=True)

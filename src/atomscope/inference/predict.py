@@ -35,9 +35,11 @@ __all__ = [
     "lattice_evidence",
     "map_names",
     "maps_attrs",
+    "monolayer_mask",
     "predict_maps",
     "predict_passes",
     "preprocess",
+    "recorded_monolayer",
     "site_species",
 ]
 
@@ -183,13 +185,15 @@ def detect_sites(
     min_distance: float,
     species: Mapping[str, str] | None = None,
     classes: tuple[slice, Sequence[str]] | None = None,
+    monolayer_threshold: float | None = None,
 ) -> pd.DataFrame:
     """Sites from heat maps (K, H, W) at ``model_sampling``, as rows of the sites contract.
 
     ``x``, ``y`` are in Å from the image origin; ``x_px``, ``y_px`` are pixel indices of the
     ORIGINAL image (sampling ``image_sampling`` [Å/px]), ready to overlay. ``min_distance``
-    is in Å. ``in_monolayer`` is the monolayer map at the site (nearest pixel) >= 0.5 for
-    models with a ``monolayer`` head, missing (<NA>) for the others.
+    is in Å. ``in_monolayer`` is the monolayer map at the site (nearest pixel) >=
+    ``monolayer_threshold`` (:func:`monolayer_mask`; required with a ``monolayer`` head), missing
+    (<NA>) for models without one.
 
     With ``classes`` (the channels of a classes head's probability maps and its class names),
     every atom's ``species`` is its most probable atom class and ``p_<class>`` its mean
@@ -220,13 +224,43 @@ def detect_sites(
     sites = pd.concat(tables, ignore_index=True)
     if classes is not None:
         sites = _with_species(sites, maps[classes[0]], list(classes[1]), model_sampling, image_sampling, min_distance)
-    if MONOLAYER in target_names:
-        mask = maps[list(target_names).index(MONOLAYER)] >= 0.5
+    mask = monolayer_mask(maps, target_names, monolayer_threshold)
+    if mask is not None:
         rows, cols = ImageGrid(mask.shape, model_sampling).nearest_pixel(sites["x"], sites["y"])
         sites["in_monolayer"] = pd.array(mask[rows, cols], dtype="boolean")
     else:
         sites["in_monolayer"] = pd.array([pd.NA] * len(sites), dtype="boolean")
     return sites
+
+
+def monolayer_mask(maps: np.ndarray, target_names: Sequence[str], threshold: float | None) -> np.ndarray | None:
+    """Where the ``monolayer`` head of ``maps`` (..., K, H, W) is >= ``threshold``: a boolean
+    (..., H, W) array, or None for models without that head. The head gives p(monolayer); the
+    threshold (``inference.monolayer_threshold``) moves the region's edge, lower keeping more of
+    the image as monolayer."""
+    if MONOLAYER not in target_names:
+        return None
+    if threshold is None or not 0 < threshold < 1:
+        raise ValueError(
+            f"monolayer_threshold: {threshold!r} is not a probability strictly between 0 and 1; a model with a monolayer head "
+            "needs one to tell the monolayer from the rest (inference.monolayer_threshold, `atomscope analyse --monolayer-threshold`)"
+        )
+    return np.take(maps, list(target_names).index(MONOLAYER), axis=-3) >= threshold
+
+
+def recorded_monolayer(maps: np.ndarray, attrs: Mapping[str, Any]) -> np.ndarray | None:
+    """The monolayer (F, H, W) of a maps.h5 file's ``maps`` (F, K, H, W) with the threshold its
+    inference recorded (``attrs`` as :func:`atomscope.io.read_arrays` returns them), so every
+    stage after inference draws the same region as the sites' ``in_monolayer``."""
+    if MONOLAYER not in attrs["target_names"]:
+        return None
+    inference = attrs.get("config", {}).get("inference", {})
+    if "monolayer_threshold" not in inference:
+        raise ValueError(
+            f"maps of {attrs.get('source', 'an image')}: the file records no inference.monolayer_threshold (an older atomscope wrote "
+            "it, which used 0.5 without saying so); rerun inference on the image to record the threshold"
+        )
+    return monolayer_mask(maps, attrs["target_names"], inference["monolayer_threshold"])
 
 
 def _with_species(
@@ -282,7 +316,8 @@ def analyse_micrograph(
     size, and the sites of all frames (sites contract, with a ``frame`` column). A model of
     C > 1 input channels (a focal series) takes the micrograph's C frames, co-registered and
     in the order of its defocus offsets, as one input (F = 1). The config's ``elements``
-    (None: all) restricts the species classes (:func:`allowed_classes`).
+    (None: all) restricts the species classes (:func:`allowed_classes`); its ``monolayer_threshold``
+    draws the monolayer of a model with a monolayer head (``in_monolayer``, :func:`monolayer_mask`).
     """
     check_micrograph(micrograph, spec)
     allowed_classes(spec, config.get("elements"))  # a wrong element fails before the network runs
@@ -300,6 +335,7 @@ def analyse_micrograph(
             min_distance=config["min_distance"],
             species=site_species(spec),
             classes=class_channels(spec),
+            monolayer_threshold=config.get("monolayer_threshold"),
         )
 
     for frame_index, frame in enumerate(_model_inputs(micrograph, spec)):
