@@ -41,7 +41,7 @@ FILES = [
     ("graphene_contamination/2013_1114_Gr_112.png", "carbon_hrtem", "auto:graphene"),
 ]
 LARGE = [4096, 8192]
-CONFIG = {key: value for key, value in defaults("inference").items() if key != "augment"}  # tiles 256 px, overlap 32
+CONFIG = {key: value for key, value in defaults("inference").items() if key != "augment"}  # the config's tiles and thresholds
 
 
 def run_case(case: dict, device: str) -> dict:
@@ -249,7 +249,7 @@ def main() -> None:
     command = f"python benchmarks/inference/run.py --device {args.device}{flags}{f' --only {args.only}' if args.only else ''}"
     if args.only != "speed":
         command += f" --test-images {args.test_images}" + (f" --check-images {args.check_images}" if args.check_images else "")
-    print(f"`{command}`; each case in a fresh process (peak RSS its own); tiles 256 px, overlap 32, batch 4.\n")
+    print(f"`{command}`; each case in a fresh process (peak RSS its own); tiles {CONFIG['tile_px']} px, overlap {CONFIG['overlap_px']}, batch 4.\n")
     if args.only != "tta":
         speed_table(args.device, args.quick, args.tiny_large)
     if not args.quick and args.only != "speed":
