@@ -7,7 +7,7 @@ grain boundary; the recipe's point defects and optics), records each image at 0.
 cameras of coarser pixels (``simulation.coarse_recording``: counted there, resampled back) at
 three doses, analyses each at its camera's pixel size the way inference does, and reports the
 share of the image's interior (1/8 of the side left out at each edge) that the head calls
-monolayer (>= 0.5). Every share should be near 1.
+monolayer (>= ``inference.monolayer_threshold``, 0.5). Every share should be near 1.
 
 Usage (project root): ``python benchmarks/real/coarse_sampling.py [MODEL ...] > benchmarks/real/coarse_sampling.md``
 (MODEL: a shipped model's name or a model file; default carbon_hrtem).
@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from atomscope.inference.predict import predict_maps
+from atomscope.config import defaults
+from atomscope.inference.predict import monolayer_mask, predict_maps
 from atomscope.io import rescale_to_sampling
-from atomscope.labels import MONOLAYER
 from atomscope.nets import load_model, resolve_model
 from atomscope.simulation.microscope import draw_microscope, simulate_model
 from atomscope.structures import build_shard
@@ -35,6 +35,7 @@ SAMPLING = 0.11  # Å/px, the simulation's pixels
 CAMERAS = (0.11, 0.3, 0.5, 0.7)  # Å/px: the simulation's own pixels, then the contamination images' range
 DOSES = (1e3, 1e4, 1e5)  # e/Å²
 IMAGES = 12
+THRESHOLD = defaults("inference")["monolayer_threshold"]
 
 
 def clean_graphene_config() -> tuple[dict, dict]:
@@ -47,9 +48,10 @@ def clean_graphene_config() -> tuple[dict, dict]:
 
 
 def interior_monolayer(maps: np.ndarray, heads: list[str]) -> float:
-    m = maps[heads.index(MONOLAYER)]
+    """Share of the map's interior that is monolayer at the default threshold."""
+    m = monolayer_mask(maps, heads, THRESHOLD)
     edge = m.shape[0] // 8
-    return float(np.mean(m[edge:-edge, edge:-edge] >= 0.5))
+    return float(np.mean(m[edge:-edge, edge:-edge]))
 
 
 def micrographs() -> np.ndarray:

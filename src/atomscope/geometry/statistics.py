@@ -299,7 +299,7 @@ def analyse_frames(
         Field of view ``(xmin, xmax, ymin, ymax)`` [Å] for every frame (default: each
         frame's bounding box).
     monolayer : ndarray of bool, shape (F, H, W), optional
-        Monolayer mask of each frame (e.g. the model's monolayer head >= 0.5), pixel (r, c)
+        Monolayer mask of each frame (e.g. the model's monolayer head >= ``inference.monolayer_threshold``), pixel (r, c)
         at (x, y) = (c, r) * ``monolayer_sampling`` [Å/px].
     **ring_options
         ``rings``, ``bond_factor``, ``max_coordination``, ``max_ring_size`` of :func:`triangulate`.
