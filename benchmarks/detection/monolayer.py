@@ -4,8 +4,8 @@ Each set is a workflow folder whose ``results/simulations/test/0.h5`` holds a te
 a carbon recipe (``--configfile config/presets/carbon_hrtem.yaml``, its held-out seed), with
 contamination, pores and partial second layers as the recipe draws them. Every image goes the
 way a user's does (:func:`atomscope.inference.predict.predict_maps` at the image's pixel size);
-the head's map (>= ``inference.monolayer_threshold``, 0.5 by default: monolayer) is taken back onto the image's pixels and compared with the
-image's ``monolayer`` target. Printed per model and set: the intersection over union of the
+the head's map (>= ``inference.monolayer_threshold``, 0.5 by default: monolayer) is taken back
+onto the image's pixels and compared with the image's ``monolayer`` target. Printed per model and set: the intersection over union of the
 non-monolayer pixels pooled over the images, its mean over the images with >= 5 % of them
 non-monolayer, and the share of the true non-monolayer pixels the head finds (recall) and of
 the pixels it calls non-monolayer that are (precision). A second table gives the pooled IoU at
