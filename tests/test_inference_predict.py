@@ -74,6 +74,10 @@ def test_a_monolayer_head_without_a_threshold_is_refused_with_the_setting_to_giv
         with pytest.raises(ValueError, match=r"monolayer_threshold: .* strictly between 0 and 1.*inference.monolayer_threshold, `atomscope analyse --monolayer-threshold`"):
             monolayer_mask(maps, names, threshold)
     assert monolayer_mask(maps[:2], names[:2], None) is None  # no head, no region, no threshold needed
+    # a caller that wants the atoms only leaves the threshold out: in_monolayer is missing, not guessed
+    maps[0, 10, 10] = 1.0
+    sites = detect_sites(maps, target_names=names, model_sampling=0.1, image_sampling=0.1, threshold=0.5, min_distance=0.7)
+    assert len(sites) == 1 and sites["in_monolayer"].isna().all()
     with pytest.raises(ValueError, match=r"maps of /data/a.dm4: the file records no inference.monolayer_threshold .* rerun inference on the image"):
         recorded_monolayer(maps[None], {"target_names": names, "config": {"inference": {}}, "source": "/data/a.dm4"})
 

@@ -192,8 +192,8 @@ def detect_sites(
     ``x``, ``y`` are in Å from the image origin; ``x_px``, ``y_px`` are pixel indices of the
     ORIGINAL image (sampling ``image_sampling`` [Å/px]), ready to overlay. ``min_distance``
     is in Å. ``in_monolayer`` is the monolayer map at the site (nearest pixel) >=
-    ``monolayer_threshold`` (:func:`monolayer_mask`; required with a ``monolayer`` head), missing
-    (<NA>) for models without one.
+    ``monolayer_threshold`` (:func:`monolayer_mask`), missing (<NA>) for models without a
+    ``monolayer`` head and where no threshold is given (callers that want the atoms only).
 
     With ``classes`` (the channels of a classes head's probability maps and its class names),
     every atom's ``species`` is its most probable atom class and ``p_<class>`` its mean
@@ -224,7 +224,7 @@ def detect_sites(
     sites = pd.concat(tables, ignore_index=True)
     if classes is not None:
         sites = _with_species(sites, maps[classes[0]], list(classes[1]), model_sampling, image_sampling, min_distance)
-    mask = monolayer_mask(maps, target_names, monolayer_threshold)
+    mask = None if monolayer_threshold is None else monolayer_mask(maps, target_names, monolayer_threshold)
     if mask is not None:
         rows, cols = ImageGrid(mask.shape, model_sampling).nearest_pixel(sites["x"], sites["y"])
         sites["in_monolayer"] = pd.array(mask[rows, cols], dtype="boolean")
