@@ -13,11 +13,9 @@ is taken into the code.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-from PIL import Image
 
-import run as real  # benchmarks/real/run.py: the same analyse call and paths
+import run as real  # benchmarks/real/run.py: the same images, analyse call and IoU
 from atomscope.inference import monolayer_mask
 from atomscope.io import ImageGrid
 
@@ -26,15 +24,12 @@ THRESHOLDS = [round(0.3 + 0.05 * k, 2) for k in range(14)]
 
 def main() -> None:
     rows = []
-    for label_path in sorted((real.DATA / "graphene_contamination").glob("*_LABEL.png")):
-        image_path = label_path.with_name(label_path.name.replace("_LABEL", ""))
-        truth = np.asarray(Image.open(label_path).convert("L")) > 127
-        result = real.analyse(image_path, "carbon_hrtem", "auto:graphene", f"contamination/{image_path.stem}")
+    for image_path, truth, result in real.contamination_results():
         image, model = (ImageGrid.from_attrs(result["attrs"][key]) for key in ("image_grid", "model_grid"))
         row = {"image": image_path.stem[:32]}
         for threshold in THRESHOLDS:
             predicted = ~image.take(monolayer_mask(result["maps"][0], result["attrs"]["target_names"], threshold), model)
-            row[f"{threshold:.2f}"] = (predicted & truth).sum() / (predicted | truth).sum()
+            row[f"{threshold:.2f}"] = real.iou(predicted, truth)
         rows.append(row)
     table = pd.DataFrame(rows)
     table = pd.concat([table, pd.DataFrame([{"image": "**mean**", **table.drop(columns="image").mean().to_dict()}])], ignore_index=True)

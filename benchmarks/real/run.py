@@ -163,20 +163,31 @@ def lattice_case(file: str, model: str, pixel_size: str, name: str, bar: str, co
     )
 
 
-def contamination_case() -> tuple[str, list[float]]:
-    """Predicted non-monolayer regions against the hand-drawn masks (IoU), pixel size from the lattice."""
-    ious, panels, refused, sizes = [], [], [], []
+def contamination_results():
+    """(image path, hand-drawn mask, `analyse` result or None where auto:graphene found no lattice)
+    for each of the graphene_contamination PNGs, analysed by carbon_hrtem with the pixel size from the lattice."""
     for label_path in sorted((DATA / "graphene_contamination").glob("*_LABEL.png")):
         image_path = label_path.with_name(label_path.name.replace("_LABEL", ""))
         truth = np.asarray(Image.open(label_path).convert("L")) > 127
-        result = analyse(image_path, "carbon_hrtem", "auto:graphene", f"contamination/{image_path.stem}")
+        yield image_path, truth, analyse(image_path, "carbon_hrtem", "auto:graphene", f"contamination/{image_path.stem}")
+
+
+def iou(predicted: np.ndarray, truth: np.ndarray) -> float:
+    """Intersection over union of two masks (1 where both are empty)."""
+    union = (predicted | truth).sum()
+    return float((predicted & truth).sum() / union) if union else 1.0
+
+
+def contamination_case() -> tuple[str, list[float]]:
+    """Predicted non-monolayer regions against the hand-drawn masks (IoU), pixel size from the lattice."""
+    ious, panels, refused, sizes = [], [], [], []
+    for image_path, truth, result in contamination_results():
         if result is None:  # auto:graphene found no lattice
             refused.append(image_path.name)
             continue
         sizes.append(ImageGrid.from_attrs(result["attrs"]["image_grid"]).sampling)
         predicted = ~monolayer_on_image(result)
-        union = (predicted | truth).sum()
-        ious.append(float((predicted & truth).sum() / union) if union else 1.0)
+        ious.append(iou(predicted, truth))
         panels.append((image_path.stem, np.asarray(Image.open(image_path).convert("L")), truth, predicted, ious[-1]))
     _contamination_figure(panels)
     line = (
