@@ -86,23 +86,21 @@ def monolayer_on_image(result: dict) -> np.ndarray:
     return image.take(recorded_monolayer(result["maps"][:1], result["attrs"])[0], model)
 
 
-def foreign_graphene(path: Path) -> tuple[np.ndarray, float, np.ndarray]:
-    """graphene_simulated_positions.npz: its image, pixel size [Å/px] and the true (x, y) [Å] of
-    the atoms inside the image, counted as ../shared/data/README.md does (0 <= row, col < 512:
-    165 of 555)."""
+def _foreign_atoms(path: Path) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """graphene_simulated_positions.npz: its image, pixel size [Å/px], and the true (x, y) [Å] of
+    the atoms inside the image (0 <= row, col < 512, as ../shared/data/README.md counts them: 165
+    of 555) and of those outside it."""
     data = np.load(path)
     image, sampling = data["image"], float(data["sampling"])
-    rows_cols = data["positions"][:, :2]
-    inside = ((rows_cols >= 0) & (rows_cols < image.shape)).all(axis=1)
-    return image, sampling, rows_cols[inside][:, ::-1] * sampling
+    xy = data["positions"][:, :2][:, ::-1] * sampling
+    inside = ((data["positions"][:, :2] >= 0) & (data["positions"][:, :2] < image.shape)).all(axis=1)
+    return image, sampling, xy[inside], xy[~inside]
 
 
-def atoms_beyond_edge(path: Path) -> np.ndarray:
-    """graphene_simulated_positions.npz: the true (x, y) [Å] of the 390 atoms outside the image."""
-    data = np.load(path)
-    rows_cols = data["positions"][:, :2]
-    inside = ((rows_cols >= 0) & (rows_cols < data["image"].shape)).all(axis=1)
-    return rows_cols[~inside][:, ::-1] * float(data["sampling"])
+def foreign_graphene(path: Path) -> tuple[np.ndarray, float, np.ndarray]:
+    """graphene_simulated_positions.npz: its image, pixel size [Å/px] and the true (x, y) [Å] of
+    the atoms inside the image."""
+    return _foreign_atoms(path)[:3]
 
 
 def most_separable(points: np.ndarray, distance: float) -> int:
@@ -116,11 +114,10 @@ def most_separable(points: np.ndarray, distance: float) -> int:
 
 def positions_case() -> list[str]:
     """Another group's simulated graphene with its true positions: F1 within 0.5 Å, RMSE."""
-    image, sampling, truth = foreign_graphene(DATA / "graphene_simulated_positions.npz")
+    image, sampling, truth, beyond = _foreign_atoms(DATA / "graphene_simulated_positions.npz")
     close = len(cKDTree(truth).query_pairs(MATCH_RADIUS))
     separable = most_separable(truth, MIN_DISTANCE)
     crowded = np.isin(np.arange(len(truth)), cKDTree(truth).query_pairs(MIN_DISTANCE, output_type="ndarray"))  # the 3D cluster
-    beyond = atoms_beyond_edge(DATA / "graphene_simulated_positions.npz")
     ceiling = 2 * separable / (separable + len(truth))  # F1 with every separable atom found, no false one
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
