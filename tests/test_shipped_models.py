@@ -105,7 +105,7 @@ def analyse(tmp_path: Path, image: Path, model: str, pixel_size: str) -> dict:
                    "projection, F1 ceiling 0.969), RMSE 6.9 pm (benchmarks/real/results.md)")
 def test_another_groups_simulated_graphene_is_found(shared_data, tmp_path):
     """graphene_simulated_positions.npz (0.039 Å/px, its true positions): F1 >= 0.97 within 0.5 Å, RMSE <= 10 pm."""
-    image, sampling, truth = benchmark("real/run.py").foreign_graphene(shared_data / "graphene_simulated_positions.npz")
+    image, sampling, truth, _ = benchmark("real/run.py").foreign_atoms(shared_data / "graphene_simulated_positions.npz")
     np.save(tmp_path / "foreign.npy", image)
     result = analyse(tmp_path, tmp_path / "foreign.npy", "carbon_stem", str(sampling))
     atoms = result["sites"][result["sites"]["kind"] == "atom"]

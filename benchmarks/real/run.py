@@ -86,21 +86,16 @@ def monolayer_on_image(result: dict) -> np.ndarray:
     return image.take(recorded_monolayer(result["maps"][:1], result["attrs"])[0], model)
 
 
-def _foreign_atoms(path: Path) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+def foreign_atoms(path: Path) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
     """graphene_simulated_positions.npz: its image, pixel size [Å/px], and the true (x, y) [Å] of
     the atoms inside the image (0 <= row, col < 512, as ../shared/data/README.md counts them: 165
     of 555) and of those outside it."""
     data = np.load(path)
     image, sampling = data["image"], float(data["sampling"])
-    xy = data["positions"][:, :2][:, ::-1] * sampling
-    inside = ((data["positions"][:, :2] >= 0) & (data["positions"][:, :2] < image.shape)).all(axis=1)
+    rows_cols = data["positions"][:, :2]
+    inside = ((rows_cols >= 0) & (rows_cols < image.shape)).all(axis=1)
+    xy = rows_cols[:, ::-1] * sampling
     return image, sampling, xy[inside], xy[~inside]
-
-
-def foreign_graphene(path: Path) -> tuple[np.ndarray, float, np.ndarray]:
-    """graphene_simulated_positions.npz: its image, pixel size [Å/px] and the true (x, y) [Å] of
-    the atoms inside the image."""
-    return _foreign_atoms(path)[:3]
 
 
 def most_separable(points: np.ndarray, distance: float) -> int:
@@ -114,7 +109,7 @@ def most_separable(points: np.ndarray, distance: float) -> int:
 
 def positions_case() -> list[str]:
     """Another group's simulated graphene with its true positions: F1 within 0.5 Å, RMSE."""
-    image, sampling, truth, beyond = _foreign_atoms(DATA / "graphene_simulated_positions.npz")
+    image, sampling, truth, beyond = foreign_atoms(DATA / "graphene_simulated_positions.npz")
     close = len(cKDTree(truth).query_pairs(MATCH_RADIUS))
     separable = most_separable(truth, MIN_DISTANCE)
     crowded = np.isin(np.arange(len(truth)), cKDTree(truth).query_pairs(MIN_DISTANCE, output_type="ndarray"))  # the 3D cluster
