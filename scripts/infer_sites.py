@@ -2,7 +2,8 @@
 
 Inputs: ``image`` (any supported micrograph file, or the co-registered files of a focal
 series for a model of several input channels), ``model`` (model.safetensors: the sample's
-own, a shipped one, or the one the train rule makes). Outputs: ``maps``
+own, a shipped one, or the one the train rule makes), ``monolayer_model`` (the model that
+draws the monolayer, inference.monolayer_model; none where the model's own head does). Outputs: ``maps``
 (HDF5: preprocessed frames and heat maps at the model's pixel size) and ``sites`` (Parquet:
 one row per detected site; its metadata records the pixel size and ``lattice``, how much the
 detections look like atoms, which is also logged as a warning when they look like noise).

@@ -127,6 +127,31 @@ def test_models_lists_the_shipped_ones_and_analyse_uses_the_default(tmp_path, mo
     assert "graphite: neither a model file nor a shipped model; shipped models: ['carbon_hrtem', 'carbon_stem']" in err
 
 
+def test_the_monolayer_model_auto_is_the_coarse_companion_of_a_shipped_model(tmp_path, model, monkeypatch, capsys):
+    """inference.monolayer_model / --monolayer-model: auto finds carbon_hrtem_monolayer for
+    carbon_hrtem only, and only where it is shipped; none and other models' own heads give None."""
+    from atomscope.nets import resolve_monolayer_model
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    for name in ("carbon_hrtem", "carbon_stem", "carbon_hrtem_monolayer"):
+        (shipped / f"{name}.safetensors").write_bytes(b"weights")
+    monkeypatch.setenv("ATOMSCOPE_MODELS", str(shipped))
+    own = tmp_path / "mine.safetensors"
+    own.write_bytes(b"weights")
+    assert resolve_monolayer_model("auto", shipped / "carbon_hrtem.safetensors") == shipped / "carbon_hrtem_monolayer.safetensors"
+    assert resolve_monolayer_model("auto", shipped / "carbon_stem.safetensors") is None
+    assert resolve_monolayer_model("auto", own) is None
+    assert resolve_monolayer_model("none", shipped / "carbon_hrtem.safetensors") is None
+    assert resolve_monolayer_model("carbon_stem", own) == shipped / "carbon_stem.safetensors"
+    (shipped / "carbon_hrtem_monolayer.safetensors").unlink()
+    assert resolve_monolayer_model("auto", shipped / "carbon_hrtem.safetensors") is None
+    np.save(tmp_path / "img.npy", _image())
+    assert main(["analyse", str(tmp_path / "img.npy"), "--pixel-size", "0.1", "--model", str(model), "--monolayer-model", "graphite"]) == 2
+    assert "--monolayer-model: graphite: neither a model file nor a shipped model" in capsys.readouterr().err
+    assert not (tmp_path / "img_atomscope").exists()
+
+
 def _image(seed: int = 0, size: int = 128) -> np.ndarray:
     return gaussian_heatmap(np.random.default_rng(seed).uniform(1, size / 10 - 1, (size // 3, 2)), (size, size), 0.1) + 0.1
 

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from atomscope.inference.predict import detect_sites, monolayer_mask, recorded_monolayer, site_species
 from atomscope.io import rescale_to_sampling
@@ -222,3 +223,57 @@ def test_real_and_simulated_lattices_do_not_warn(shared_data, caplog, name, samp
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
     evidence = lattice_evidence(sites)
     assert evidence["nn_spread"] < 0.13 and evidence["atoms"] > 150 and not evidence["looks_like_noise"]
+
+
+class _Maps(torch.nn.Module):
+    """A 'network' of heads atoms, centres, monolayer: atoms is the input, centres 0, and
+    monolayer 1 in the columns left of ``monolayer_below_px`` (all columns: None), else 0."""
+
+    def __init__(self, monolayer_below_px: int | None = None) -> None:
+        super().__init__()
+        self.below = monolayer_below_px
+
+    def forward(self, x):
+        monolayer = torch.ones_like(x[:, :1])
+        if self.below is not None:
+            monolayer[..., self.below :] = 0.0
+        return torch.cat([x[:, :1], torch.zeros_like(x[:, :1]), monolayer], dim=1)
+
+
+def _monolayer_spec(pixel_size: float) -> ModelSpec:
+    heads = (Head("atoms", "heatmap", (HeadClass("atom", ("C",)),)), Head("centres", "heatmap", (HeadClass("centre"),)), Head("monolayer", "mask", (HeadClass("monolayer"),)))
+    return ModelSpec("resunet", {"base_channels": 4, "depth": 2}, (InputChannel("hrtem"),), heads, pixel_size)
+
+
+def test_a_monolayer_model_on_a_coarser_grid_draws_the_monolayer_of_the_sites():
+    """The model's own head calls everything monolayer; the monolayer model, on a 0.25 Å/px grid,
+    marks x < 8 Å only: the sites at x = 3.21 and 7.77 Å are in the monolayer, the one at 10 Å is not."""
+    import torch
+
+    from atomscope.config import defaults
+    from atomscope.inference import Micrograph, analyse_micrograph
+
+    image = gaussian_heatmap(POSITIONS, (200, 200), 0.1, sigma=0.3)
+    micrograph = Micrograph(image[None].astype(np.float32), 0.1, Path("img.npy"), "argument")
+    config = {**defaults("inference"), "tile_px": 256, "overlap_px": 0}
+    spec = _monolayer_spec(0.1)
+    run = lambda monolayer_model: analyse_micrograph(micrograph, spec, _Maps(), config, device=torch.device("cpu"), monolayer_model=monolayer_model)  # noqa: E731
+    own = run(None)[2]
+    assert len(own) == 3 and own["in_monolayer"].all()
+    _, maps, sites = run((_monolayer_spec(0.25), _Maps(monolayer_below_px=32)))  # 32 px = 8 Å
+    atoms = sites.sort_values("x")
+    np.testing.assert_allclose(atoms["x"], np.sort(POSITIONS[:, 0]), atol=0.02)
+    assert list(atoms["in_monolayer"]) == [True, True, False]
+    monolayer = maps[0, 2]  # on the model's 0.1 Å/px grid: 1 where the nearest 0.25 Å/px pixel is, x < 7.875 Å
+    assert monolayer.shape == (200, 200) and monolayer[:, :79].min() == 1.0 and monolayer[:, 79:].max() == 0.0
+
+
+def test_a_monolayer_model_needs_monolayer_heads_and_says_how_to_do_without():
+    import torch
+
+    from atomscope.config import defaults
+    from atomscope.inference import Micrograph, analyse_micrograph
+
+    micrograph = Micrograph(np.zeros((1, 200, 200), np.float32), 0.1, Path("img.npy"), "argument")
+    with pytest.raises(ValueError, match=r"the model has no monolayer head \(heads \['atoms', 'centres'\]\); set inference.monolayer_model: none"):
+        analyse_micrograph(micrograph, _spec(), _Maps(), defaults("inference"), device=torch.device("cpu"), monolayer_model=(_monolayer_spec(0.25), _Maps()))

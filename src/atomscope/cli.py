@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--min-distance", type=float, default=inference["min_distance"], help="smallest distance between sites [Å] (default %(default)s)")
     add("--monolayer-threshold", type=_probability, default=inference["monolayer_threshold"],
         help="models with a monolayer head: the monolayer is where its p(monolayer) is at least this; higher marks more as contamination (default %(default)s)")
+    add("--monolayer-model", default=inference["monolayer_model"], metavar="NAME|PATH",
+        help="the model whose monolayer head draws the monolayer: auto (a shipped model's coarse-grid companion where it has one: "
+        "carbon_hrtem_monolayer for carbon_hrtem; else the model's own head), none (the model's own head), or a shipped model's name "
+        "or a model file (default %(default)s)")
     add("--tile-px", type=int, default=inference["tile_px"], help="tile side [px] (default %(default)s)")
     add("--overlap-px", type=int, default=inference["overlap_px"], help="tile overlap [px] (default %(default)s)")
     add("--elements", type=_elements, default=None, metavar="SYMBOLS",
@@ -201,7 +205,7 @@ def analyse(args: argparse.Namespace) -> int:
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from atomscope.inference import allowed_classes
-    from atomscope.nets import DEFAULT_MODEL, load_model, resolve_model
+    from atomscope.nets import DEFAULT_MODEL, load_model, resolve_model, resolve_monolayer_model
 
     images, failures = expand_images(args.images)
     for line in failures:
@@ -217,11 +221,17 @@ def analyse(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"atomscope: error: --elements: {error} (model {model.name})", file=sys.stderr)
         return 2
+    try:
+        monolayer_file = resolve_monolayer_model(args.monolayer_model, model)
+    except FileNotFoundError as error:
+        print(f"atomscope: error: --monolayer-model: {error}", file=sys.stderr)
+        return 2
+    monolayer = None if monolayer_file is None else (monolayer_file, load_model(monolayer_file))
     code = 2 if failures else 0
     with logging_redirect_tqdm():
         for image, out in zip(tqdm(images, desc="micrographs", unit="file", disable=None if len(images) > 1 else True), folders):
             try:
-                analyse_file(image, out, args, model, spec, net)
+                analyse_file(image, out, args, model, spec, net, monolayer)
             except BAD_INPUT as error:
                 tqdm.write(f"atomscope: error: {_one_line(error, image)}", file=sys.stderr)
                 code = code or 2
@@ -237,11 +247,12 @@ def _one_line(error: BaseException, image: Path | None = None) -> str:
     return message if image is None or str(image) in message else f"{image}: {message}"
 
 
-def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, spec: Any, net: Any) -> Path:
+def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, spec: Any, net: Any, monolayer: tuple[Path, Any] | None = None) -> Path:
     """Run inference and geometry on one image; write sites, maps (maps.h5, as the workflow's),
     geometry tables and an overlay figure to ``out`` (and the copies ``args.format`` asks for).
     With a model that has a monolayer head, only the monolayer is analysed (sites outside are left
-    out, rings reaching out of it are incomplete). Nothing is written when the image is refused."""
+    out, rings reaching out of it are incomplete); ``monolayer`` (a model file and its loaded spec
+    and network) draws it instead of the model's own head. Nothing is written when the image is refused."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -256,9 +267,10 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
     micrograph = read_micrograph(image, pixel_size=args.pixel_size, pixel_size_from="cli")
     inference = {
         "threshold": args.threshold, "min_distance": args.min_distance, "tile_px": args.tile_px, "overlap_px": args.overlap_px,
-        "monolayer_threshold": args.monolayer_threshold, "augment": args.augment, "elements": args.elements,
+        "monolayer_threshold": args.monolayer_threshold, "monolayer_model": args.monolayer_model, "augment": args.augment, "elements": args.elements,
     }
-    images, maps, sites = analyse_micrograph(micrograph, spec, net, inference, device=pick_device())
+    monolayer_file, monolayer_model = monolayer or (None, None)
+    images, maps, sites = analyse_micrograph(micrograph, spec, net, inference, device=pick_device(), monolayer_model=monolayer_model)
     names = map_names(spec)
     monolayer = monolayer_mask(maps, names, args.monolayer_threshold)
     grid = ImageGrid(micrograph.frames.shape[1:], micrograph.sampling)
@@ -287,7 +299,7 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
             config={"inference": inference, "model": str(model), "pixel_size": micrograph.pixel_size_record(), "lattice": lattice_evidence(sites)},
             units={"x": "Å", "y": "Å", "x_px": "px", "y_px": "px", "x_corrected": "Å", "y_corrected": "Å", "sigma_x": "Å", "sigma_y": "Å"},
         )
-        write_arrays(folder / "maps.h5", {"images": images, "maps": maps}, attrs=maps_attrs(micrograph, spec, maps, model), config={"inference": inference})
+        write_arrays(folder / "maps.h5", {"images": images, "maps": maps}, attrs=maps_attrs(micrograph, spec, maps, model, monolayer_file), config={"inference": inference})
         for name, table in tables.items():
             write_table(table, folder / f"{name}.parquet", config={"geometry": options})
         if "csv" in args.format:

@@ -49,15 +49,19 @@ def infer(images: list[str], model: str | Path, outputs: Mapping, inference: dic
     import torch
 
     from atomscope.inference import analyse_micrograph, lattice_evidence, maps_attrs, read_focal_series
-    from atomscope.nets import load_model, pick_device
+    from atomscope.nets import load_model, pick_device, resolve_monolayer_model
 
     torch.set_num_threads(threads)
     micrograph = read_focal_series(images, pixel_size=pixel_size, pixel_size_from="sheet")
     spec, net = load_model(model)
+    monolayer_file = resolve_monolayer_model(inference["monolayer_model"], model)
     frames = micrograph.frames
     log.info("%s: %d frame(s) of %s px at %.4f Å/px (pixel size from the %s)", micrograph.path, len(frames), frames.shape[1:], micrograph.sampling, micrograph.source)
-    maps_images, maps, sites = analyse_micrograph(micrograph, spec, net, inference, device=pick_device())
-    attrs = maps_attrs(micrograph, spec, maps, model)
+    if monolayer_file is not None:
+        log.info("monolayer drawn by %s", monolayer_file)
+    monolayer_model = None if monolayer_file is None else load_model(monolayer_file)
+    maps_images, maps, sites = analyse_micrograph(micrograph, spec, net, inference, device=pick_device(), monolayer_model=monolayer_model)
+    attrs = maps_attrs(micrograph, spec, maps, model, monolayer_file)
     write_arrays(outputs["maps"], {"images": maps_images, "maps": maps}, attrs=attrs, config={"inference": inference}, units={"images": "1", "maps": "1"})
     record = {"inference": inference, "pixel_size": micrograph.pixel_size_record(), "lattice": lattice_evidence(sites)}
     write_table(sites, outputs["sites"], config=record, units=SITE_UNITS)

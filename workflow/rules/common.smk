@@ -4,7 +4,7 @@ from snakemake.utils import validate
 from atomscope._shared.sharding import shard_count, shard_span
 from atomscope.config import SCHEMA_PATH as CONFIG_SCHEMA
 from atomscope.io import parse_elements, read_sample_sheet
-from atomscope.nets.shipped import resolve_model, shipped_models  # not atomscope.nets: no torch at parse time
+from atomscope.nets.shipped import resolve_model, resolve_monolayer_model, shipped_models  # not atomscope.nets: no torch at parse time
 from atomscope.steps import FILES
 
 
@@ -127,6 +127,17 @@ def sample_model(wildcards):
     return row_model(wildcards.sample)
 
 
+def row_monolayer_model(sample):
+    """The model file that draws the sample's monolayer (inference.monolayer_model), as a list: empty
+    where its own model's head does."""
+    found = resolve_monolayer_model(config["inference"]["monolayer_model"], row_model(sample))
+    return [] if found is None else [str(found)]
+
+
+def sample_monolayer_model(wildcards):
+    return row_monolayer_model(wildcards.sample)
+
+
 def model_metrics(wildcards):
     """The learning curve of training.model: shipped beside a shipped model, else the train rule's."""
     if MODEL in SHIPPED:
@@ -156,11 +167,12 @@ def batch_samples(wildcards):
 
 
 def batch_inputs(wildcards):
-    """The files a batch job reads: its samples' images, truths and models."""
+    """The files a batch job reads: its samples' images, truths and models (those drawing the monolayer too)."""
     samples = BATCHES[int(wildcards.batch)]
     images = [path for sample in samples for path in row_images(sample)]
     truths = [ROWS[sample]["truth"] for sample in samples if ROWS[sample]["truth"] is not None]
-    return {"images": images, "truths": truths, "models": sorted({row_model(sample) for sample in samples})}
+    models = {row_model(sample) for sample in samples} | {path for sample in samples for path in row_monolayer_model(sample)}
+    return {"images": images, "truths": truths, "models": sorted(models)}
 
 
 

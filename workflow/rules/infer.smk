@@ -4,6 +4,7 @@ rule infer:
     input:
         image=sample_image,
         model=sample_model,
+        monolayer_model=sample_monolayer_model,
     output:
         maps="results/inference/{sample}/maps.h5",
         sites="results/inference/{sample}/sites.parquet",

@@ -36,6 +36,7 @@ __all__ = [
     "map_names",
     "maps_attrs",
     "monolayer_mask",
+    "monolayer_map",
     "predict_maps",
     "predict_passes",
     "preprocess",
@@ -308,6 +309,7 @@ def analyse_micrograph(
     config: Mapping[str, Any],
     *,
     device: torch.device,
+    monolayer_model: tuple[ModelSpec, torch.nn.Module] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Detect sites in every frame of a micrograph with the ``inference`` config section.
 
@@ -318,8 +320,12 @@ def analyse_micrograph(
     in the order of its defocus offsets, as one input (F = 1). The config's ``elements``
     (None: all) restricts the species classes (:func:`allowed_classes`); its ``monolayer_threshold``
     draws the monolayer of a model with a monolayer head (``in_monolayer``, :func:`monolayer_mask`).
+    With ``monolayer_model`` (spec and network of another model with a monolayer head, e.g. on a
+    coarser grid), its map replaces the model's own monolayer map (:func:`monolayer_map`).
     """
     check_micrograph(micrograph, spec)
+    if monolayer_model is not None:
+        _check_monolayer_model(spec, monolayer_model[0])
     allowed_classes(spec, config.get("elements"))  # a wrong element fails before the network runs
     net = net.to(device).eval()
     images, maps, tables = [], [], []
@@ -350,6 +356,8 @@ def analyse_micrograph(
             if augment:
                 found.append(detect(heat))
         heat = class_probabilities(total / max(len(found), 1), spec, config.get("elements"))
+        if monolayer_model is not None:
+            heat[map_names(spec).index(MONOLAYER)] = monolayer_map(frame, micrograph.sampling, monolayer_model, ImageGrid(heat.shape[-2:], spec.pixel_size), config, device=device)
         sites = detect(heat)
         if augment:
             sites = position_spread(sites, found, radius=config["min_distance"])
@@ -374,6 +382,30 @@ def analyse_micrograph(
         )
     # one frame: a view, not a copy (an 8192 x 8192 image's maps are 0.6 GB)
     return _stack(images), _stack(maps), sites
+
+
+def monolayer_map(
+    frame: np.ndarray, sampling: float, monolayer_model: tuple[ModelSpec, torch.nn.Module], grid: ImageGrid, config: Mapping[str, Any], *, device: torch.device,
+) -> np.ndarray:
+    """p(monolayer) of one frame (H, W) at ``sampling`` [Å/px] by the ``monolayer`` head of
+    ``monolayer_model`` (spec, network), run on its own grid with the config's tiles and seen on
+    ``grid`` (nearest pixel; the model's grid of the maps it joins)."""
+    spec, net = monolayer_model
+    _, passes = predict_passes(frame, sampling, net.to(device).eval(), spec, device=device, tile_px=config["tile_px"], overlap_px=config["overlap_px"])
+    maps = next(iter(passes))
+    return grid.take(maps[map_names(spec).index(MONOLAYER)], ImageGrid(maps.shape[-2:], spec.pixel_size))
+
+
+def _check_monolayer_model(spec: ModelSpec, monolayer_spec: ModelSpec) -> None:
+    """Both models need a monolayer head, and the monolayer model reads the same image channels."""
+    for which, s in (("the model", spec), ("the monolayer model (inference.monolayer_model)", monolayer_spec)):
+        if MONOLAYER not in s.head_names:
+            raise ValueError(f"{which} has no {MONOLAYER} head (heads {s.head_names}); set inference.monolayer_model: none (`--monolayer-model none`)")
+    if monolayer_spec.in_channels != 1 or spec.in_channels != 1:
+        raise ValueError(
+            f"inference.monolayer_model: a monolayer model draws the monolayer of single images; the models read {spec.in_channels} and "
+            f"{monolayer_spec.in_channels} channels; set inference.monolayer_model: none (`--monolayer-model none`)"
+        )
 
 
 def _stack(arrays: list[np.ndarray]) -> np.ndarray:
@@ -457,12 +489,16 @@ def lattice_evidence(sites: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def maps_attrs(micrograph: Micrograph, spec: ModelSpec, maps: np.ndarray, model: str | os.PathLike) -> dict[str, Any]:
+def maps_attrs(
+    micrograph: Micrograph, spec: ModelSpec, maps: np.ndarray, model: str | os.PathLike, monolayer_model: str | os.PathLike | None = None,
+) -> dict[str, Any]:
     """Root attributes of a maps.h5 file: the two grids (the input image's, on which the sites'
     ``x_px``, ``y_px`` lie, and the model's, on which the images and maps lie), where the pixel
-    size came from, the channel and head names, the source file and the model file."""
+    size came from, the channel and head names, the source file, the model file and the file of
+    the model that drew the monolayer map (empty: the model's own head)."""
     return {
         "model": str(model),
+        "monolayer_model": "" if monolayer_model is None else str(monolayer_model),
         "image_grid": ImageGrid(micrograph.frames.shape[1:], micrograph.sampling).to_attrs(),
         "model_grid": ImageGrid(maps.shape[-2:], spec.pixel_size).to_attrs(),
         "pixel_size": micrograph.pixel_size_record(),

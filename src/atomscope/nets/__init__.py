@@ -17,8 +17,10 @@ _SUBMODULE = {
     "network_from_spec": "model_file",
     "MSDNet": "msdnet",
     "DEFAULT_MODEL": "shipped",
+    "MONOLAYER_MODELS": "shipped",
     "models_dir": "shipped",
     "resolve_model": "shipped",
+    "resolve_monolayer_model": "shipped",
     "shipped_models": "shipped",
     "ARCHITECTURE_ARGS": "unet",
     "ResUNet": "unet",
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from atomscope.nets.device import pick_device
     from atomscope.nets.model_file import load_model, network_from_spec
     from atomscope.nets.msdnet import MSDNet
-    from atomscope.nets.shipped import DEFAULT_MODEL, models_dir, resolve_model, shipped_models
+    from atomscope.nets.shipped import DEFAULT_MODEL, MONOLAYER_MODELS, models_dir, resolve_model, resolve_monolayer_model, shipped_models
     from atomscope.nets.unet import ARCHITECTURE_ARGS, ResUNet, build_network
 
 

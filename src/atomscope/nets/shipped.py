@@ -11,10 +11,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["DEFAULT_MODEL", "models_dir", "resolve_model", "shipped_models"]
+__all__ = ["DEFAULT_MODEL", "MONOLAYER_MODELS", "models_dir", "resolve_model", "resolve_monolayer_model", "shipped_models"]
 
 #: The model ``atomscope analyse`` uses when none is named.
 DEFAULT_MODEL = "carbon_hrtem"
+#: Shipped models whose monolayer is drawn by another shipped model, on a coarser grid that sees
+#: more of the image (inference.monolayer_model: auto): carbon_hrtem's 0.112 Å/px grid gives its
+#: monolayer head 14-29 Å of context, carbon_hrtem_monolayer's 0.26 Å/px about 50 Å
+#: (benchmarks/detection/monolayer.md).
+MONOLAYER_MODELS = {"carbon_hrtem": "carbon_hrtem_monolayer"}
 _SUFFIX = ".safetensors"
 
 
@@ -44,3 +49,20 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
         f"{name_or_path}: neither a model file nor a shipped model; shipped models: {sorted(shipped) or 'none'} "
         f"(in {models_dir()}; `atomscope models` lists them)"
     )
+
+
+def resolve_monolayer_model(setting: str | None, model: str | os.PathLike) -> Path | None:
+    """The model file whose ``monolayer`` head draws the monolayer of ``model`` (a model file), or
+    None for ``model``'s own head.
+
+    ``setting`` is ``inference.monolayer_model``: ``none`` (or None): the model's own head; ``auto``:
+    the shipped companion of a shipped model (:data:`MONOLAYER_MODELS`) where it is there, else the
+    model's own head; otherwise a shipped model's name or a model file (:func:`resolve_model`).
+    """
+    if setting in (None, "none"):
+        return None
+    if setting != "auto":
+        return resolve_model(setting)
+    shipped = shipped_models()
+    name = next((name for name, path in shipped.items() if path.resolve() == Path(model).resolve()), None)
+    return shipped.get(MONOLAYER_MODELS.get(name, ""))
