@@ -226,12 +226,12 @@ def analyse(args: argparse.Namespace) -> int:
     except FileNotFoundError as error:
         print(f"atomscope: error: --monolayer-model: {error}", file=sys.stderr)
         return 2
-    monolayer = None if monolayer_file is None else (monolayer_file, load_model(monolayer_file))
+    monolayer_from = None if monolayer_file is None else (monolayer_file, load_model(monolayer_file))
     code = 2 if failures else 0
     with logging_redirect_tqdm():
         for image, out in zip(tqdm(images, desc="micrographs", unit="file", disable=None if len(images) > 1 else True), folders):
             try:
-                analyse_file(image, out, args, model, spec, net, monolayer)
+                analyse_file(image, out, args, model, spec, net, monolayer_from)
             except BAD_INPUT as error:
                 tqdm.write(f"atomscope: error: {_one_line(error, image)}", file=sys.stderr)
                 code = code or 2
@@ -247,11 +247,11 @@ def _one_line(error: BaseException, image: Path | None = None) -> str:
     return message if image is None or str(image) in message else f"{image}: {message}"
 
 
-def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, spec: Any, net: Any, monolayer: tuple[Path, Any] | None = None) -> Path:
+def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, spec: Any, net: Any, monolayer_from: tuple[Path, Any] | None = None) -> Path:
     """Run inference and geometry on one image; write sites, maps (maps.h5, as the workflow's),
     geometry tables and an overlay figure to ``out`` (and the copies ``args.format`` asks for).
     With a model that has a monolayer head, only the monolayer is analysed (sites outside are left
-    out, rings reaching out of it are incomplete); ``monolayer`` (a model file and its loaded spec
+    out, rings reaching out of it are incomplete); ``monolayer_from`` (a model file and its loaded spec
     and network) draws it instead of the model's own head. Nothing is written when the image is refused."""
     import matplotlib
 
@@ -269,7 +269,7 @@ def analyse_file(image: Path, out: Path, args: argparse.Namespace, model: Path, 
         "threshold": args.threshold, "min_distance": args.min_distance, "tile_px": args.tile_px, "overlap_px": args.overlap_px,
         "monolayer_threshold": args.monolayer_threshold, "monolayer_model": args.monolayer_model, "augment": args.augment, "elements": args.elements,
     }
-    monolayer_file, monolayer_model = monolayer or (None, None)
+    monolayer_file, monolayer_model = monolayer_from or (None, None)
     images, maps, sites = analyse_micrograph(micrograph, spec, net, inference, device=pick_device(), monolayer_model=monolayer_model)
     names = map_names(spec)
     monolayer = monolayer_mask(maps, names, args.monolayer_threshold)
